@@ -1,0 +1,123 @@
+"""Actions family, major version 1: improvement actions (indicator 32)."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from boucle_contracts.common import ContractModel, Identifier, LongText, ShortText, Timestamp
+from boucle_contracts.envelope import Envelope, data_schema, event_type
+from boucle_contracts.scope import Scope
+from boucle_contracts.signals.v1 import Metric, Observation, StatisticalTest
+
+FAMILY = "actions"
+TOPIC = "boucle.actions.v1"
+
+
+class ActionOrigin(StrEnum):
+    MANUAL = "manual"
+    COMPLAINT_CASE = "complaint_case"
+    MEETING = "meeting"
+    DEGRADATION = "degradation"
+
+
+class ActionStatus(StrEnum):
+    DRAFT = "draft"
+    PROPOSED = "proposed"
+    VALIDATED = "validated"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    EFFECTIVE = "effective"
+    NOT_EFFECTIVE = "not_effective"
+    REOPENED = "reopened"
+    CANCELLED = "cancelled"
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class SourceRef(ContractModel):
+    kind: Literal["complaint", "hazard", "difficulty", "degradation", "meeting", "survey_analysis"]
+    ref: Identifier
+
+
+class KpiTarget(ContractModel):
+    metric: Metric
+    dimension: Identifier | None = None
+    baseline: float | None = None
+    target: float
+
+
+class ImprovementActionCreated(ContractModel):
+    EVENT_NAME: ClassVar[str] = "improvement_action_created"
+
+    action_id: Identifier
+    origin: ActionOrigin
+    sources: tuple[SourceRef, ...] = ()
+    title: ShortText
+    problem: LongText
+    scope: Scope
+    status: ActionStatus
+    priority: Priority = Priority.MEDIUM
+    owner: Identifier | None = None
+    due_date: date | None = None
+    kpi: KpiTarget | None = None
+    created_at: Timestamp
+    created_by: Identifier
+
+
+class ImprovementActionTransitioned(ContractModel):
+    EVENT_NAME: ClassVar[str] = "improvement_action_transitioned"
+
+    action_id: Identifier
+    from_status: ActionStatus
+    to_status: ActionStatus
+    at: Timestamp
+    actor: Identifier
+    revision: int = Field(ge=1)
+    note: LongText | None = None
+    owner: Identifier | None = None
+    due_date: date | None = None
+
+
+class ImprovementActionEvaluated(ContractModel):
+    EVENT_NAME: ClassVar[str] = "improvement_action_evaluated"
+
+    action_id: Identifier
+    outcome: Literal["effective", "not_effective", "inconclusive"]
+    metric: Metric
+    before: Observation
+    after: Observation
+    test: StatisticalTest | None = None
+    evaluated_at: Timestamp
+    note: ShortText | None = None
+
+
+class ImprovementActionCreatedV1(Envelope[ImprovementActionCreated]):
+    EVENT_TYPE: ClassVar[str] = event_type(FAMILY, ImprovementActionCreated.EVENT_NAME, 1)
+    TOPIC: ClassVar[str] = TOPIC
+    DATA_SCHEMA: ClassVar[str] = data_schema(FAMILY, ImprovementActionCreated.EVENT_NAME, 1)
+    type: Literal["fr.boucle.actions.improvement_action_created.v1"]
+
+
+class ImprovementActionTransitionedV1(Envelope[ImprovementActionTransitioned]):
+    EVENT_TYPE: ClassVar[str] = event_type(FAMILY, ImprovementActionTransitioned.EVENT_NAME, 1)
+    TOPIC: ClassVar[str] = TOPIC
+    DATA_SCHEMA: ClassVar[str] = data_schema(FAMILY, ImprovementActionTransitioned.EVENT_NAME, 1)
+    type: Literal["fr.boucle.actions.improvement_action_transitioned.v1"]
+
+
+class ImprovementActionEvaluatedV1(Envelope[ImprovementActionEvaluated]):
+    EVENT_TYPE: ClassVar[str] = event_type(FAMILY, ImprovementActionEvaluated.EVENT_NAME, 1)
+    TOPIC: ClassVar[str] = TOPIC
+    DATA_SCHEMA: ClassVar[str] = data_schema(FAMILY, ImprovementActionEvaluated.EVENT_NAME, 1)
+    type: Literal["fr.boucle.actions.improvement_action_evaluated.v1"]
+
+
+EVENTS = (ImprovementActionCreatedV1, ImprovementActionTransitionedV1, ImprovementActionEvaluatedV1)

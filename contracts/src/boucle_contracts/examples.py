@@ -1,0 +1,565 @@
+"""One realistic example of every event type, built with the models (so valid by construction).
+
+The examples tell one story, the worked case of the domain brief in the network
+"reseau-horizon": learners of the Lyon Part-Dieu site complain about the online platform,
+the analyzer detects the drop in platform satisfaction, a complaint case is handled, the
+network replaces the platform infrastructure and the action is evaluated as effective.
+
+They are deterministic (fixed ids, fixed UTC times): the JSON Schemas under
+``contracts/schemas`` embed them as ``examples``, and tests and services use them as
+fixtures. Get one with ``example(event_type)`` or, typed, ``example_of(EventClass)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from boucle_contracts.actions.v1 import (
+    ActionOrigin,
+    ActionStatus,
+    ImprovementActionCreated,
+    ImprovementActionCreatedV1,
+    ImprovementActionEvaluated,
+    ImprovementActionEvaluatedV1,
+    ImprovementActionTransitioned,
+    ImprovementActionTransitionedV1,
+    KpiTarget,
+    Priority,
+    SourceRef,
+)
+from boucle_contracts.cases.v1 import (
+    CaseSource,
+    CaseStatus,
+    ComplaintCaseOpened,
+    ComplaintCaseOpenedV1,
+    ComplaintCaseOverdue,
+    ComplaintCaseOverdueV1,
+    ComplaintCaseTransitioned,
+    ComplaintCaseTransitionedV1,
+)
+from boucle_contracts.common import Period, RespondentRole, StakeholderRole, TrainingRef
+from boucle_contracts.envelope import Envelope
+from boucle_contracts.feedback.v1 import (
+    Comment,
+    NpsAnswer,
+    ScaleAnswer,
+    SurveyKind,
+    SurveyResponseSubmitted,
+    SurveyResponseSubmittedV1,
+)
+from boucle_contracts.incidents.v1 import (
+    ComplaintReceived,
+    ComplaintReceivedV1,
+    HazardReported,
+    HazardReportedV1,
+    IncidentKind,
+    ReceptionChannel,
+)
+from boucle_contracts.metrics.v1 import (
+    DimensionFigures,
+    Granularity,
+    ScopeMetricsUpdated,
+    ScopeMetricsUpdatedV1,
+)
+from boucle_contracts.registry import AnyEvent
+from boucle_contracts.scope import Scope, ScopeLevel
+from boucle_contracts.signals.v1 import (
+    DegradationDetected,
+    DegradationDetectedV1,
+    DegradationResolved,
+    DegradationResolvedV1,
+    Metric,
+    Observation,
+    Severity,
+    StatisticalTest,
+    ThemeShare,
+)
+from boucle_contracts.training.v1 import (
+    DropoutReason,
+    DropoutRecorded,
+    DropoutRecordedV1,
+    EnrolmentRecorded,
+    EnrolmentRecordedV1,
+    FundingSource,
+    SessionCompleted,
+    SessionCompletedV1,
+)
+
+EventT = TypeVar("EventT", bound=Envelope[Any])
+
+NETWORK = "reseau-horizon"
+SITE = "lyon-part-dieu"
+PROGRAMME = "prog-gestion-projet"
+SESSION = "sess-gp-2025-03-lyon"
+MODULE = "mod-gp-03-planification"
+TRAINER = "formateur-0042"
+COMMENT_ID = "typeform:r-8x2kq9:c1"
+
+
+def _at(month: int, day: int, hour: int, minute: int = 0, year: int = 2025) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+def _figures(dimension: str, ratings: Sequence[int]) -> DimensionFigures:
+    """Exact sums of a list of 1-5 ratings, as the analyzer publishes them."""
+    return DimensionFigures(
+        dimension=dimension,
+        count=len(ratings),
+        total=float(sum(ratings)),
+        total_squares=float(sum(r * r for r in ratings)),
+        satisfied=sum(r >= 4 for r in ratings),
+    )
+
+
+def _mean(figures: DimensionFigures) -> float:
+    return round(figures.total / figures.count, 2)
+
+
+_TRAINING = TrainingRef(
+    programme_id=PROGRAMME, session_id=SESSION, module_id=MODULE, trainer_ids=(TRAINER,)
+)
+_SITE_SCOPE = Scope(level=ScopeLevel.SITE, network_id=NETWORK, site_id=SITE)
+_SITE_PLATFORM_SCOPE = Scope(
+    level=ScopeLevel.SITE, network_id=NETWORK, site_id=SITE, dimension="platform"
+)
+_NETWORK_PLATFORM_SCOPE = Scope(level=ScopeLevel.NETWORK, network_id=NETWORK, dimension="platform")
+_BASELINE_WEEKS = Period(start=_at(12, 16, 0, year=2024), end=_at(3, 10, 0))
+_DEGRADED_WEEK = Period(start=_at(3, 10, 0), end=_at(3, 17, 0))
+_RECOVERED_WEEK = Period(start=_at(5, 5, 0), end=_at(5, 12, 0))
+
+# Week of 10 March 2025 at Lyon Part-Dieu: 23 hot-survey responses.
+_OVERALL = _figures(
+    "overall", [2, 3, 2, 2, 3, 3, 2, 4, 3, 2, 1, 3, 4, 2, 3, 2, 5, 3, 2, 3, 4, 2, 3]
+)
+_PLATFORM = _figures(
+    "platform", [1, 2, 1, 2, 2, 3, 1, 3, 2, 1, 1, 2, 4, 2, 3, 1, 4, 2, 1, 2, 3, 2, 2]
+)
+_TRAINER = _figures(
+    "trainer", [4, 5, 4, 4, 5, 4, 3, 5, 4, 4, 4, 5, 5, 4, 3, 4, 5, 4, 4, 5, 4, 4, 4]
+)
+
+# --- training: the denominators -------------------------------------------------------
+
+ENROLMENT_RECORDED = EnrolmentRecordedV1.create(
+    event_id="a0b3b988-4ec5-5be0-8a1f-c57c61080f38",
+    time=_at(2, 3, 8, 30),
+    source="/collector/tms",
+    network_id=NETWORK,
+    site_id=SITE,
+    subject="enrolment/enr-2025-0147",
+    data=EnrolmentRecorded(
+        enrolment_id="enr-2025-0147",
+        learner_ref="lrn-7f3a9c",
+        enrolled_at=_at(2, 3, 8, 30),
+        funding=FundingSource.OPCO,
+        funder_id="opco-atlas",
+        company_id="ent-batiplus-rhone",
+        training=TrainingRef(programme_id=PROGRAMME, session_id=SESSION),
+    ),
+)
+
+# --- feedback and incidents: what stakeholders say ------------------------------------
+
+HAZARD_REPORTED = HazardReportedV1.create(
+    event_id="e4ac7cca-6a5b-5b66-b102-2adc0d11d0ac",
+    time=_at(3, 13, 9, 45),
+    source="/collector/api/incidents",
+    network_id=NETWORK,
+    site_id=SITE,
+    subject="incident/ale-2025-031",
+    data=HazardReported(
+        incident_id="ale-2025-031",
+        kind=IncidentKind.HAZARD,
+        occurred_at=_at(3, 13, 9, 10),
+        reported_at=_at(3, 13, 9, 45),
+        reported_by_role=StakeholderRole.TRAINER,
+        summary="Coupure de la plateforme e-learning pendant la classe virtuelle",
+        description=(
+            "La plateforme a été inaccessible de 9h10 à 9h40 ; la séance de planification a "
+            "été reportée à l'après-midi."
+        ),
+        learners_affected=12,
+        category_hint="platform",
+        training=_TRAINING,
+    ),
+)
+
+SURVEY_RESPONSE_SUBMITTED = SurveyResponseSubmittedV1.create(
+    event_id="ac7dcc37-24c8-5436-8e9b-b9c7a09a2f01",
+    time=_at(3, 14, 16, 42),
+    source="/collector/webhooks/typeform",
+    network_id=NETWORK,
+    site_id=SITE,
+    subject="response/typeform:r-8x2kq9",
+    data=SurveyResponseSubmitted(
+        response_id="typeform:r-8x2kq9",
+        survey_id="enquete-chaud-fin-module",
+        survey_kind=SurveyKind.HOT,
+        respondent_role=RespondentRole.LEARNER,
+        anonymous=True,
+        submitted_at=_at(3, 14, 16, 41),
+        channel="typeform",
+        language="fr",
+        training=_TRAINING,
+        answers=(
+            ScaleAnswer(
+                type="scale",
+                question_id="q-satisfaction-globale",
+                question_label="Globalement, êtes-vous satisfait(e) de ce module ?",
+                dimension="overall",
+                value=2,
+            ),
+            ScaleAnswer(
+                type="scale",
+                question_id="q-plateforme",
+                question_label="Comment évaluez-vous la plateforme en ligne ?",
+                dimension="platform",
+                value=1,
+            ),
+            ScaleAnswer(
+                type="scale",
+                question_id="q-formateur",
+                question_label="Comment évaluez-vous l'animation du formateur ?",
+                dimension="trainer",
+                value=4,
+            ),
+            NpsAnswer(
+                type="nps",
+                question_id="q-recommandation",
+                question_label="Recommanderiez-vous cette formation à un collègue ?",
+                value=5,
+            ),
+        ),
+        comments=(
+            Comment(
+                comment_id=COMMENT_ID,
+                text="La plateforme en ligne coupe souvent, impossible de finir le module",
+            ),
+        ),
+    ),
+)
+
+COMPLAINT_RECEIVED = ComplaintReceivedV1.create(
+    event_id="16fff084-b23f-5b05-b155-fc63ddaec603",
+    time=_at(3, 17, 10, 5),
+    source="/collector/api/complaints",
+    network_id=NETWORK,
+    site_id=SITE,
+    subject="complaint/rec-2025-012",
+    data=ComplaintReceived(
+        complaint_id="rec-2025-012",
+        received_at=_at(3, 17, 10, 5),
+        channel=ReceptionChannel.EMAIL,
+        complainant_role=StakeholderRole.COMPANY,
+        complainant_ref="ent-batiplus-rhone",
+        subject="Salariés bloqués par les coupures de la plateforme",
+        description=(
+            "Nos deux salariés inscrits à la formation Gestion de projet n'ont pas pu suivre "
+            "les modules à distance la semaine dernière : la plateforme coupe sans arrêt. "
+            "Nous demandons une solution et un rattrapage des heures perdues."
+        ),
+        category_hint="platform",
+        training=TrainingRef(programme_id=PROGRAMME, session_id=SESSION),
+    ),
+)
+
+DROPOUT_RECORDED = DropoutRecordedV1.create(
+    event_id="dc90ee7e-ca51-540f-9ec0-523df1561eb0",
+    time=_at(3, 20, 11, 0),
+    source="/collector/tms",
+    network_id=NETWORK,
+    site_id=SITE,
+    subject="enrolment/enr-2025-0153",
+    data=DropoutRecorded(
+        enrolment_id="enr-2025-0153",
+        learner_ref="lrn-2b81d0",
+        dropped_at=_at(3, 19, 0, 0),
+        reason=DropoutReason.DISSATISFACTION,
+        reason_detail="Ne parvient plus à suivre les modules à distance à cause des coupures.",
+        training=TrainingRef(programme_id=PROGRAMME, session_id=SESSION),
+    ),
+)
+
+SESSION_COMPLETED = SessionCompletedV1.create(
+    event_id="c7ddc25e-43cb-5e94-a778-53de1db15fad",
+    time=_at(3, 28, 17, 30),
+    source="/collector/tms",
+    network_id=NETWORK,
+    site_id=SITE,
+    subject=f"session/{SESSION}",
+    data=SessionCompleted(
+        session_id=SESSION,
+        programme_id=PROGRAMME,
+        completed_at=_at(3, 28, 17, 0),
+        learners_enrolled=14,
+        learners_completed=12,
+        trainer_ids=(TRAINER,),
+    ),
+)
+
+# --- analyzer: figures and signals ----------------------------------------------------
+
+SCOPE_METRICS_UPDATED = ScopeMetricsUpdatedV1.create(
+    event_id="21b54b6d-777b-5198-8704-4364e692c1e2",
+    time=_at(3, 14, 16, 42),
+    source="/analyzer",
+    network_id=NETWORK,
+    site_id=SITE,
+    subject="metrics/site/week/2025-03-10",
+    causation_id=SURVEY_RESPONSE_SUBMITTED.id,
+    correlation_id=SURVEY_RESPONSE_SUBMITTED.correlation_id,
+    data=ScopeMetricsUpdated(
+        scope=_SITE_SCOPE,
+        granularity=Granularity.WEEK,
+        period=_DEGRADED_WEEK,
+        responses=23,
+        dimensions=(_OVERALL, _PLATFORM, _TRAINER),
+        revision=23,
+        last_event_id=SURVEY_RESPONSE_SUBMITTED.id,
+    ),
+)
+
+DEGRADATION_DETECTED = DegradationDetectedV1.create(
+    event_id="19bcfd93-46ea-510d-901e-3a3cb39c0b1a",
+    time=_at(3, 17, 6, 0),
+    source="/analyzer",
+    network_id=NETWORK,
+    site_id=SITE,
+    subject="degradation/deg-2025-0007",
+    data=DegradationDetected(
+        degradation_id="deg-2025-0007",
+        scope=_SITE_PLATFORM_SCOPE,
+        metric=Metric.MEAN_SATISFACTION,
+        dimension="platform",
+        detected_at=_at(3, 17, 6, 0),
+        baseline=Observation(value=4.1, sample_size=212, period=_BASELINE_WEEKS),
+        current=Observation(
+            value=_mean(_PLATFORM), sample_size=_PLATFORM.count, period=_DEGRADED_WEEK
+        ),
+        tests=(
+            StatisticalTest(
+                name="welch_t",
+                statistic=-9.84,
+                p_value=2.1e-10,
+                adjusted_p_value=6.3e-9,
+                correction="benjamini_hochberg",
+                comparison="own_baseline",
+            ),
+        ),
+        severity=Severity.HIGH,
+        themes=(
+            ThemeShare(theme="platform", share=0.72, comment_count=13),
+            ThemeShare(theme="organisation", share=0.11, comment_count=2),
+        ),
+        example_comment_ids=(COMMENT_ID,),
+    ),
+)
+
+DEGRADATION_RESOLVED = DegradationResolvedV1.create(
+    event_id="12de0b87-9666-5140-8e6b-9cfebe96ce8a",
+    time=_at(5, 12, 6, 0),
+    source="/analyzer",
+    network_id=NETWORK,
+    site_id=SITE,
+    subject="degradation/deg-2025-0007",
+    causation_id=DEGRADATION_DETECTED.id,
+    correlation_id=DEGRADATION_DETECTED.correlation_id,
+    data=DegradationResolved(
+        degradation_id="deg-2025-0007",
+        scope=_SITE_PLATFORM_SCOPE,
+        metric=Metric.MEAN_SATISFACTION,
+        dimension="platform",
+        resolved_at=_at(5, 12, 6, 0),
+        current=Observation(value=4.3, sample_size=31, period=_RECOVERED_WEEK),
+    ),
+)
+
+# --- complaint case (indicator 31) ----------------------------------------------------
+
+COMPLAINT_CASE_OPENED = ComplaintCaseOpenedV1.create(
+    event_id="2362e247-28ef-5d20-8484-799f41c0f94c",
+    time=_at(3, 17, 10, 6),
+    source="/actions/cases",
+    network_id=NETWORK,
+    site_id=SITE,
+    subject="case/case-2025-012",
+    causation_id=COMPLAINT_RECEIVED.id,
+    correlation_id=COMPLAINT_RECEIVED.correlation_id,
+    data=ComplaintCaseOpened(
+        case_id="case-2025-012",
+        source=CaseSource.COMPLAINT,
+        source_event_id=COMPLAINT_RECEIVED.id,
+        source_ref="rec-2025-012",
+        opened_at=_at(3, 17, 10, 6),
+        summary="Salariés bloqués par les coupures de la plateforme",
+        category="platform",
+        acknowledge_due_at=_at(3, 19, 10, 5),
+        answer_due_at=_at(3, 31, 10, 5),
+    ),
+)
+
+COMPLAINT_CASE_OVERDUE = ComplaintCaseOverdueV1.create(
+    event_id="08f7dbfb-882c-5d3c-8bbf-2613a42c903c",
+    time=_at(3, 19, 10, 6),
+    source="/actions/cases",
+    network_id=NETWORK,
+    site_id=SITE,
+    subject="case/case-2025-012",
+    causation_id=COMPLAINT_CASE_OPENED.id,
+    correlation_id=COMPLAINT_CASE_OPENED.correlation_id,
+    data=ComplaintCaseOverdue(
+        case_id="case-2025-012",
+        deadline="acknowledge",
+        due_at=_at(3, 19, 10, 5),
+        detected_at=_at(3, 19, 10, 6),
+    ),
+)
+
+# --- improvement action (indicator 32): a network-wide measure --------------------------
+
+IMPROVEMENT_ACTION_CREATED = ImprovementActionCreatedV1.create(
+    event_id="c8174ffa-de55-522c-ad7e-e2868977d9fd",
+    time=_at(3, 18, 14, 0),
+    source="/actions",
+    network_id=NETWORK,
+    subject="action/act-2025-017",
+    causation_id=DEGRADATION_DETECTED.id,
+    correlation_id=DEGRADATION_DETECTED.correlation_id,
+    data=ImprovementActionCreated(
+        action_id="act-2025-017",
+        origin=ActionOrigin.DEGRADATION,
+        sources=(
+            SourceRef(kind="degradation", ref="deg-2025-0007"),
+            SourceRef(kind="complaint", ref="rec-2025-012"),
+            SourceRef(kind="hazard", ref="ale-2025-031"),
+        ),
+        title="Migrer la plateforme e-learning vers une infrastructure redondante",
+        problem=(
+            "Coupures répétées de la plateforme en ligne depuis début mars : la satisfaction "
+            "plateforme à Lyon Part-Dieu est passée de 4,1 à 2,0 sur 5, une réclamation "
+            "entreprise et un abandon y sont liés."
+        ),
+        scope=_NETWORK_PLATFORM_SCOPE,
+        status=ActionStatus.PROPOSED,
+        priority=Priority.HIGH,
+        owner="usr-resp-si-reseau",
+        due_date=date(2025, 4, 30),
+        kpi=KpiTarget(
+            metric=Metric.MEAN_SATISFACTION, dimension="platform", baseline=2.9, target=4.0
+        ),
+        created_at=_at(3, 18, 14, 0),
+        created_by="usr-resp-qualite-reseau",
+    ),
+)
+
+IMPROVEMENT_ACTION_TRANSITIONED = ImprovementActionTransitionedV1.create(
+    event_id="69c6405c-7407-5d33-be9b-f900827cc6eb",
+    time=_at(3, 20, 17, 15),
+    source="/actions",
+    network_id=NETWORK,
+    subject="action/act-2025-017",
+    causation_id=IMPROVEMENT_ACTION_CREATED.id,
+    correlation_id=IMPROVEMENT_ACTION_CREATED.correlation_id,
+    data=ImprovementActionTransitioned(
+        action_id="act-2025-017",
+        from_status=ActionStatus.PROPOSED,
+        to_status=ActionStatus.VALIDATED,
+        at=_at(3, 20, 17, 15),
+        actor="usr-direction-reseau",
+        revision=2,
+        note="Validé en comité de direction du 20 mars ; budget infrastructure accordé.",
+        owner="usr-resp-si-reseau",
+        due_date=date(2025, 4, 30),
+    ),
+)
+
+COMPLAINT_CASE_TRANSITIONED = ComplaintCaseTransitionedV1.create(
+    event_id="ee62f801-9f15-502d-a86b-39932265bf44",
+    time=_at(3, 21, 15, 30),
+    source="/actions/cases",
+    network_id=NETWORK,
+    site_id=SITE,
+    subject="case/case-2025-012",
+    causation_id=IMPROVEMENT_ACTION_TRANSITIONED.id,
+    correlation_id=COMPLAINT_CASE_OPENED.correlation_id,
+    data=ComplaintCaseTransitioned(
+        case_id="case-2025-012",
+        from_status=CaseStatus.ANALYSED,
+        to_status=CaseStatus.ANSWERED,
+        at=_at(3, 21, 15, 30),
+        actor="usr-resp-site-lyon",
+        revision=4,
+        answer=(
+            "Nous avons identifié une saturation de l'hébergement de la plateforme. Une "
+            "nouvelle infrastructure sera en service avant fin avril, avec un support "
+            "technique 24h/24 ; deux demi-journées de rattrapage sont proposées à vos salariés."
+        ),
+        root_cause="Hébergement de la plateforme sous-dimensionné depuis la hausse des effectifs.",
+        action_ids=("act-2025-017",),
+    ),
+)
+
+IMPROVEMENT_ACTION_EVALUATED = ImprovementActionEvaluatedV1.create(
+    event_id="0b6b7390-dd14-5037-9896-27f1ea0566b4",
+    time=_at(5, 12, 6, 30),
+    source="/actions",
+    network_id=NETWORK,
+    subject="action/act-2025-017",
+    causation_id=IMPROVEMENT_ACTION_TRANSITIONED.id,
+    correlation_id=IMPROVEMENT_ACTION_CREATED.correlation_id,
+    data=ImprovementActionEvaluated(
+        action_id="act-2025-017",
+        outcome="effective",
+        metric=Metric.MEAN_SATISFACTION,
+        before=Observation(value=2.9, sample_size=412, period=_DEGRADED_WEEK),
+        after=Observation(value=4.2, sample_size=455, period=_RECOVERED_WEEK),
+        test=StatisticalTest(
+            name="welch_t",
+            statistic=18.6,
+            p_value=1.0e-12,
+            comparison="own_baseline",
+        ),
+        evaluated_at=_at(5, 12, 6, 30),
+        note="Satisfaction plateforme revenue au-dessus de l'objectif de 4,0 sur 5.",
+    ),
+)
+
+_ALL: tuple[AnyEvent, ...] = (
+    SURVEY_RESPONSE_SUBMITTED,
+    COMPLAINT_RECEIVED,
+    HAZARD_REPORTED,
+    ENROLMENT_RECORDED,
+    SESSION_COMPLETED,
+    DROPOUT_RECORDED,
+    SCOPE_METRICS_UPDATED,
+    DEGRADATION_DETECTED,
+    DEGRADATION_RESOLVED,
+    COMPLAINT_CASE_OPENED,
+    COMPLAINT_CASE_TRANSITIONED,
+    COMPLAINT_CASE_OVERDUE,
+    IMPROVEMENT_ACTION_CREATED,
+    IMPROVEMENT_ACTION_TRANSITIONED,
+    IMPROVEMENT_ACTION_EVALUATED,
+)
+
+EXAMPLES: Mapping[str, AnyEvent] = MappingProxyType({event.type: event for event in _ALL})
+"""The example of each event type, keyed by CloudEvents ``type``."""
+
+
+def example(event_type: str) -> AnyEvent:
+    """The example event of ``event_type`` (e.g. ``fr.boucle.feedback.….v1``)."""
+    try:
+        return EXAMPLES[event_type]
+    except KeyError:
+        raise KeyError(f"no example event for type {event_type!r}") from None
+
+
+def example_of(event_class: type[EventT]) -> EventT:
+    """The example event of a concrete event class, typed as that class."""
+    event = example(event_class.EVENT_TYPE)
+    if not isinstance(event, event_class):
+        raise TypeError(f"example of {event_class.EVENT_TYPE} is a {type(event).__name__}")
+    return event

@@ -1,0 +1,94 @@
+"""Kafka plumbing: the broker, the topic layout, and publishing events in structured mode."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.kafka.publisher.usecase import DefaultPublisher
+from prometheus_client import CollectorRegistry
+
+from boucle_contracts.kafka import headers_for
+from boucle_contracts.registry import AnyEvent, TopicSpec
+from boucle_runtime.logging import get_logger
+from boucle_runtime.settings import ServiceSettings
+
+log = get_logger(__name__)
+
+
+def make_broker(
+    settings: ServiceSettings, *, service: str, registry: CollectorRegistry
+) -> KafkaBroker:
+    """A broker whose producer never acknowledges before every in-sync replica has the event."""
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=f"boucle-{service}",
+        acks="all",
+        enable_idempotence=True,
+        graceful_timeout=settings.graceful_timeout_seconds,
+        middlewares=[KafkaPrometheusMiddleware(registry=registry, app_name=f"boucle-{service}")],
+        logger=get_logger(f"boucle.{service}.faststream"),
+    )
+
+
+async def ensure_topics(
+    settings: ServiceSettings, specs: Iterable[TopicSpec], *, extra: Iterable[str] = ()
+) -> None:
+    """Create the topics a service uses if they are missing; existing ones are left alone."""
+    wanted = [
+        NewTopic(
+            name=settings.topic(spec.name),
+            num_partitions=settings.topic_partitions or spec.partitions,
+            replication_factor=settings.topic_replication_factor,
+            topic_configs={"cleanup.policy": "compact"} if spec.compacted else {},
+        )
+        for spec in specs
+    ]
+    wanted += [
+        NewTopic(
+            name=settings.topic(name),
+            num_partitions=1,
+            replication_factor=settings.topic_replication_factor,
+        )
+        for name in extra
+    ]
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [topic for topic in wanted if topic.name not in existing]
+        if missing:
+            # Another instance may create one between our listing and our request.
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(missing)
+            log.info("topics_created", topics=[topic.name for topic in missing])
+    finally:
+        await admin.close()
+
+
+class EventPublisher:
+    """Publishes contract events on their topic, keyed by site, with CloudEvents headers.
+
+    One FastStream publisher per topic, so each appears in the service's AsyncAPI document.
+    """
+
+    def __init__(
+        self, broker: KafkaBroker, settings: ServiceSettings, events: Iterable[type[AnyEvent]]
+    ) -> None:
+        self._publishers: dict[str, DefaultPublisher] = {}
+        for event in events:
+            if event.TOPIC not in self._publishers:
+                self._publishers[event.TOPIC] = broker.publisher(
+                    settings.topic(event.TOPIC), title=event.TOPIC, schema=event
+                )
+
+    async def publish(self, event: AnyEvent) -> None:
+        """Returns once the broker has acknowledged the write (acks=all)."""
+        publisher = self._publishers[event.TOPIC]
+        await publisher.publish(
+            event.to_json_bytes(), key=event.partition_key, headers=headers_for(event)
+        )

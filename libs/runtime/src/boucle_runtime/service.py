@@ -1,0 +1,108 @@
+"""The life of a service process: start in order, answer health probes, stop gracefully."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterable,
+    Mapping,
+    Sequence,
+)
+from contextlib import asynccontextmanager
+from typing import Any
+
+import uvicorn
+from fastapi import APIRouter, FastAPI
+from faststream.kafka import KafkaBroker
+from prometheus_client import CollectorRegistry
+
+from boucle_contracts.registry import TopicSpec
+from boucle_runtime.kafka import ensure_topics
+from boucle_runtime.logging import get_logger
+from boucle_runtime.operational import ReadinessCheck, operational_router
+from boucle_runtime.settings import ServiceSettings
+
+Hook = Callable[[], Awaitable[None]]
+# A loop that runs while the service is up and returns soon after its event is set.
+BackgroundLoop = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+log = get_logger(__name__)
+
+
+def broker_check(broker: KafkaBroker) -> ReadinessCheck:
+    async def check() -> bool:
+        return await broker.ping(timeout=1.5)
+
+    return check
+
+
+def service_app(
+    *,
+    name: str,
+    version: str,
+    description: str,
+    settings: ServiceSettings,
+    broker: KafkaBroker,
+    registry: CollectorRegistry,
+    topics: Iterable[TopicSpec],
+    extra_topics: Iterable[str] = (),
+    checks: Mapping[str, ReadinessCheck] = {},
+    routers: Sequence[APIRouter] = (),
+    on_startup: Sequence[Hook] = (),
+    on_shutdown: Sequence[Hook] = (),
+    background: Sequence[BackgroundLoop] = (),
+) -> FastAPI:
+    """A FastAPI app that owns the broker's life: nothing connects before the app starts.
+
+    Start: topics exist, startup hooks (e.g. database indexes), then the broker (so that
+    consumers only run once their storage is ready), then background loops. Stop: loops
+    first, then the broker, waiting up to ``graceful_timeout_seconds`` for in-flight
+    handlers, then shutdown hooks (e.g. closing the database client).
+    """
+    topic_specs, extra = list(topics), list(extra_topics)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if settings.create_topics:
+            await ensure_topics(settings, topic_specs, extra=extra)
+        for hook in on_startup:
+            await hook()
+        await broker.start()
+        stopping = asyncio.Event()
+        tasks = [asyncio.create_task(loop(stopping)) for loop in background]
+        log.info("service_started", version=version)
+        try:
+            yield
+        finally:
+            log.info("service_stopping")
+            stopping.set()
+            await asyncio.wait_for(
+                asyncio.gather(*tasks, return_exceptions=True), settings.graceful_timeout_seconds
+            )
+            await broker.stop()
+            for hook in on_shutdown:
+                await hook()
+            log.info("service_stopped")
+
+    app = FastAPI(title=name, version=version, description=description, lifespan=lifespan)
+    app.include_router(
+        operational_router(registry=registry, checks={"kafka": broker_check(broker), **checks})
+    )
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def serve(app: FastAPI, settings: ServiceSettings) -> None:
+    """Run until SIGTERM/SIGINT, then drain: uvicorn stops accepting and runs the lifespan exit."""
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,  # keep our structured logging
+        timeout_graceful_shutdown=int(settings.graceful_timeout_seconds),
+        access_log=False,
+    )

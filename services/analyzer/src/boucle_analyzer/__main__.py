@@ -1,0 +1,17 @@
+"""``boucle-analyzer``: run the analyzer until SIGTERM."""
+
+from __future__ import annotations
+
+from boucle_runtime.service import serve
+
+from boucle_analyzer.app import create_app
+from boucle_analyzer.settings import AnalyzerSettings
+
+
+def main() -> None:
+    settings = AnalyzerSettings()
+    serve(create_app(settings), settings)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""What makes an incoming fact an event: its identity and its envelope. Pure Python."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from boucle_contracts.common import ContractModel
+from boucle_contracts.envelope import Envelope
+from boucle_contracts.feedback.v1 import SurveyResponseSubmitted, SurveyResponseSubmittedV1
+from boucle_contracts.incidents.v1 import (
+    ComplaintReceived,
+    ComplaintReceivedV1,
+    HazardReported,
+    HazardReportedV1,
+)
+from boucle_contracts.training.v1 import (
+    DropoutRecorded,
+    DropoutRecordedV1,
+    EnrolmentRecorded,
+    EnrolmentRecordedV1,
+    SessionCompleted,
+    SessionCompletedV1,
+)
+
+DataT = TypeVar("DataT", bound=ContractModel)
+
+# Namespace of Boucle's deterministic event ids (uuid5). Never change it: ids already
+# published would stop matching their re-submissions.
+EVENT_ID_NAMESPACE = uuid.UUID("6f1c7e0a-4b8e-5d2a-9c3f-b0c1e2d3f4a5")
+
+
+def event_id_for(*, network_id: str, site_id: str, event_type: str, natural_id: str) -> str:
+    """Same fact, same id: a re-submitted response or complaint is recognised downstream."""
+    return str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{network_id}|{site_id}|{event_type}|{natural_id}"))
+
+
+@dataclass(frozen=True, slots=True)
+class Intake:
+    """One fact received for a site of a network, by a channel."""
+
+    network_id: str
+    site_id: str
+    channel: str
+
+
+@dataclass(frozen=True)  # no slots: slotted generic dataclasses break IntakeKind[T](...)
+class IntakeKind(Generic[DataT]):
+    """One kind of fact the collector takes in: its event class and what identifies it."""
+
+    event_class: type[Envelope[DataT]]
+    natural_id: Callable[[DataT], str]
+    subject: Callable[[DataT], str]
+
+    def envelope(self, data: DataT, *, intake: Intake) -> Envelope[DataT]:
+        natural_id = self.natural_id(data)
+        return self.event_class.create(
+            data=data,
+            network_id=intake.network_id,
+            site_id=intake.site_id,
+            source=f"/collector/{intake.channel}",
+            event_id=event_id_for(
+                network_id=intake.network_id,
+                site_id=intake.site_id,
+                event_type=self.event_class.EVENT_TYPE,
+                natural_id=natural_id,
+            ),
+            subject=self.subject(data),
+        )
+
+
+SURVEY_RESPONSE = IntakeKind[SurveyResponseSubmitted](
+    SurveyResponseSubmittedV1, lambda d: d.response_id, lambda d: f"survey-response/{d.response_id}"
+)
+COMPLAINT = IntakeKind[ComplaintReceived](
+    ComplaintReceivedV1, lambda d: d.complaint_id, lambda d: f"complaint/{d.complaint_id}"
+)
+HAZARD = IntakeKind[HazardReported](
+    HazardReportedV1, lambda d: d.incident_id, lambda d: f"{d.kind.value}/{d.incident_id}"
+)
+ENROLMENT = IntakeKind[EnrolmentRecorded](
+    EnrolmentRecordedV1, lambda d: d.enrolment_id, lambda d: f"enrolment/{d.enrolment_id}"
+)
+SESSION_COMPLETED = IntakeKind[SessionCompleted](
+    SessionCompletedV1, lambda d: d.session_id, lambda d: f"session/{d.session_id}"
+)
+DROPOUT = IntakeKind[DropoutRecorded](
+    DropoutRecordedV1, lambda d: d.enrolment_id, lambda d: f"dropout/{d.enrolment_id}"
+)
+ALL_KINDS: tuple[IntakeKind[Any], ...] = (
+    SURVEY_RESPONSE,
+    COMPLAINT,
+    HAZARD,
+    ENROLMENT,
+    SESSION_COMPLETED,
+    DROPOUT,
+)
