@@ -59,9 +59,10 @@ provision_kafka() {
   log "kafka $KAFKA_VERSION: resolving jars from Maven Central"
   local tmp="$KAFKA_LIBS.tmp"
   rm -rf "$tmp"
-  mvn -q -B -Dstyle.color=never -f "$HERE/kafka/pom.xml" -Dmaven.repo.local="$CACHE/m2" \
-    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp" \
-    || die "Maven could not resolve org.apache.kafka:kafka_2.13:$KAFKA_VERSION (see the error above)"
+  mkdir -p "$CACHE"
+  mvn -B -Dstyle.color=never -f "$HERE/kafka/pom.xml" -Dmaven.repo.local="$CACHE/m2" \
+    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp" >"$CACHE/kafka-maven.log" 2>&1 \
+    || { tail -n 40 "$CACHE/kafka-maven.log" >&2; die "Maven could not resolve org.apache.kafka:kafka_2.13:$KAFKA_VERSION (above; full log $CACHE/kafka-maven.log)"; }
   echo "$stamp" >"$tmp/.stamp"
   rm -rf "$KAFKA_LIBS"; mv "$tmp" "$KAFKA_LIBS"
   log "kafka $KAFKA_VERSION: $(find "$KAFKA_LIBS" -name '*.jar' | wc -l) jars in $KAFKA_LIBS"

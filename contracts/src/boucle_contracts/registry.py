@@ -56,9 +56,8 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(feedback_v1.TOPIC, 12, description="Survey responses from every channel."),
     TopicSpec(incidents_v1.TOPIC, 6, description="Complaints, hazards and difficulties."),
     TopicSpec(training_v1.TOPIC, 6, description="Enrolments, session completions, dropouts."),
-    TopicSpec(
-        metrics_v1.TOPIC, 6, compacted=True, description="Analyzer figures per scope and period."
-    ),
+    # Not compacted: its key is the site, so compaction would drop other scopes' figures.
+    TopicSpec(metrics_v1.TOPIC, 6, description="Analyzer figures per scope and period."),
     TopicSpec(signals_v1.TOPIC, 3, description="Degradations detected and resolved."),
     TopicSpec(cases_v1.TOPIC, 3, description="Complaint and incident case lifecycle."),
     TopicSpec(actions_v1.TOPIC, 3, description="Improvement action lifecycle and evaluations."),

@@ -2,8 +2,9 @@
 
 Published whenever an aggregate changes so that actions (effectiveness) and reporter
 (charts, analysis evidence) never read the analyzer's database. Each event carries the
-exact sums, so consumers derive means and rates without rounding drift. Keyed by scope
-and period, the topic may be compacted.
+exact sums, so consumers derive means and rates without rounding drift. Each event
+supersedes the earlier revisions of the same scope and period (``revision`` grows): a
+consumer keeps the highest revision it has seen and ignores older ones.
 """
 
 from __future__ import annotations

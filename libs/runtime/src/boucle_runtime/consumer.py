@@ -10,7 +10,12 @@ from faststream.kafka.subscriber.usecase import DefaultSubscriber
 from prometheus_client import CollectorRegistry
 
 from boucle_contracts.registry import AnyEvent, dead_letter_topic
-from boucle_runtime.deadletter import DeadLetterSink, dead_letter_middleware, stashed_event_decoder
+from boucle_runtime.deadletter import (
+    DeadLetterSink,
+    dead_letter_middleware,
+    null_tolerant_parser,
+    stashed_event_decoder,
+)
 from boucle_runtime.settings import ServiceSettings
 
 
@@ -69,8 +74,9 @@ class Consumers:
             group_id=self.group,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             auto_offset_reset="earliest",
+            parser=null_tolerant_parser,
             decoder=stashed_event_decoder,
-            title=f"{self.group}:{','.join(sorted(topics))}",
+            title=self.group,
         )
         return subscriber
 

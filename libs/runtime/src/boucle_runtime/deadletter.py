@@ -12,6 +12,7 @@ without processing): a topic may carry several event types, and newer ones may a
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -61,7 +62,7 @@ class DeadLetterSink:
 
     async def park(self, record: ConsumerRecord[bytes, bytes], *, reason: str, error: str) -> None:
         headers = {
-            **{key: value.decode(errors="replace") for key, value in record.headers or ()},
+            **{key: (value or b"").decode(errors="replace") for key, value in record.headers or ()},
             wire.HEADER_DLQ_REASON: reason,
             wire.HEADER_DLQ_ERROR: error[:2000],
             wire.HEADER_DLQ_TOPIC: record.topic,
@@ -83,6 +84,21 @@ class DeadLetterSink:
 
 
 _STASH = "_boucle_event"
+
+
+async def null_tolerant_parser(
+    record: ConsumerRecord[bytes, bytes],
+    original: Callable[[ConsumerRecord[bytes, bytes]], Awaitable[StreamMessage[Any]]],
+) -> StreamMessage[Any]:
+    """Subscriber parser: Kafka allows null header values, FastStream's parser does not.
+
+    Without this, one message with a null header fails before any middleware runs, and the
+    partition is rewound forever. Null values become empty bytes.
+    """
+    headers = record.headers or ()
+    if any(value is None for _, value in headers):
+        record = dataclasses.replace(record, headers=tuple((k, v or b"") for k, v in headers))
+    return await original(record)
 
 
 async def stashed_event_decoder(msg: StreamMessage[Any]) -> AnyEvent:
@@ -111,7 +127,7 @@ class _Backoff:
 def _header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:
     for key, value in record.headers or ():
         if key == name:
-            return bytes(value).decode(errors="replace")
+            return bytes(value or b"").decode(errors="replace")
     return None
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import operator
 from collections.abc import Iterable
+from typing import Protocol
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -70,6 +73,12 @@ async def ensure_topics(
         await admin.close()
 
 
+class EventSink(Protocol):
+    """Anything that durably publishes contract events (Kafka here, a list in unit tests)."""
+
+    async def publish(self, event: AnyEvent) -> None: ...
+
+
 class EventPublisher:
     """Publishes contract events on their topic, keyed by site, with CloudEvents headers.
 
@@ -79,12 +88,17 @@ class EventPublisher:
     def __init__(
         self, broker: KafkaBroker, settings: ServiceSettings, events: Iterable[type[AnyEvent]]
     ) -> None:
-        self._publishers: dict[str, DefaultPublisher] = {}
+        by_topic: dict[str, list[type[AnyEvent]]] = {}
         for event in events:
-            if event.TOPIC not in self._publishers:
-                self._publishers[event.TOPIC] = broker.publisher(
-                    settings.topic(event.TOPIC), title=event.TOPIC, schema=event
-                )
+            by_topic.setdefault(event.TOPIC, []).append(event)
+        self._publishers: dict[str, DefaultPublisher] = {
+            topic: broker.publisher(
+                settings.topic(topic),
+                title=topic,
+                schema=functools.reduce(operator.or_, classes),  # every event type of the topic
+            )
+            for topic, classes in by_topic.items()
+        }
 
     async def publish(self, event: AnyEvent) -> None:
         """Returns once the broker has acknowledged the write (acks=all)."""

@@ -4,41 +4,36 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
 
-# Keys whose values never reach a log line, whatever the caller passes.
-SENSITIVE_KEYS = frozenset(
-    {
-        "authorization",
-        "password",
-        "secret",
-        "token",
-        "api_key",
-        "apikey",
-        "signature",
-        "webhook_secret",
-        "email",
-        "phone",
-        "name",
-        "first_name",
-        "last_name",
-        "comment",
-        "text",
-        "description",
-        "answer",
-        "body",
-    }
-)
+# Values never reach a log line when their key names a secret or personal data, however
+# deep in the event they sit: ``email``, ``user_email``, ``{"payload": {"phone": …}}``.
+SECRET_WORDS = ("authorization", "password", "secret", "token", "api_key", "apikey", "signature")
+PERSONAL_WORDS = ("email", "phone", "first_name", "last_name", "full_name", "address")
+FREE_TEXT_KEYS = frozenset({"name", "comment", "comments", "text", "description", "answer", "body"})
 MASK = "[masked]"
+
+
+def is_sensitive(key: str) -> bool:
+    lowered = key.lower()
+    return lowered in FREE_TEXT_KEYS or any(w in lowered for w in (*SECRET_WORDS, *PERSONAL_WORDS))
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: MASK if is_sensitive(str(k)) else _masked(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(item) for item in value]
+    return value
 
 
 def _mask_sensitive(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key in list(event):
-        if key.lower() in SENSITIVE_KEYS:
-            event[key] = MASK
+        if key != "event":
+            event[key] = MASK if is_sensitive(key) else _masked(event[key])
     return event
 
 

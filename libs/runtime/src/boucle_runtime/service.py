@@ -88,6 +88,7 @@ def service_app(
             log.info("service_stopped")
 
     app = FastAPI(title=name, version=version, description=description, lifespan=lifespan)
+    app.state.broker = broker  # for AsyncAPI generation and tests; never used to connect early
     app.include_router(
         operational_router(registry=registry, checks={"kafka": broker_check(broker), **checks})
     )

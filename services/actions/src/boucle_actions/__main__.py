@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from boucle_runtime.service import serve
-
 from boucle_actions.app import create_app
 from boucle_actions.settings import ActionsSettings
+from boucle_runtime.service import serve
 
 
 def main() -> None:

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from boucle_runtime.consumer import Consumers
-from boucle_runtime.kafka import EventPublisher, make_broker
-from boucle_runtime.logging import configure_logging
-from boucle_runtime.mongo import mongo_client, mongo_ping
-from boucle_runtime.service import service_app
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
@@ -21,6 +16,11 @@ from boucle_contracts.cases.v1 import ComplaintCaseOpenedV1
 from boucle_contracts.incidents.v1 import TOPIC as INCIDENTS_TOPIC
 from boucle_contracts.metrics.v1 import TOPIC as METRICS_TOPIC
 from boucle_contracts.registry import TOPICS, dead_letter_topic
+from boucle_runtime.consumer import Consumers
+from boucle_runtime.kafka import EventPublisher, make_broker
+from boucle_runtime.logging import configure_logging
+from boucle_runtime.mongo import mongo_client, mongo_ping
+from boucle_runtime.service import service_app
 
 SERVICE = "actions"
 

@@ -5,16 +5,15 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from boucle_runtime.consumer import Consumers
-from boucle_runtime.kafka import EventPublisher
-from boucle_runtime.logging import get_logger
-
 from boucle_actions.domain.cases import Deadlines, open_complaint_case, open_incident_case
 from boucle_actions.domain.ports import CaseRepository, KpiRepository
 from boucle_actions.metrics import ActionsMetrics
 from boucle_contracts.cases.v1 import ComplaintCaseOpened, ComplaintCaseOpenedV1
 from boucle_contracts.incidents.v1 import ComplaintReceivedV1, HazardReportedV1
 from boucle_contracts.metrics.v1 import ScopeMetricsUpdatedV1
+from boucle_runtime.consumer import Consumers
+from boucle_runtime.kafka import EventSink
+from boucle_runtime.logging import get_logger
 
 log = get_logger(__name__)
 ANNOUNCEMENT_NAMESPACE = uuid.UUID("5c1d2e3f-4a5b-5c6d-8e7f-8091a2b3c4d5")
@@ -32,7 +31,7 @@ class CaseIntake:
         self,
         *,
         cases: CaseRepository,
-        publisher: EventPublisher,
+        publisher: EventSink,
         deadlines: Deadlines,
         metrics: ActionsMetrics,
     ) -> None:

@@ -6,9 +6,6 @@ import asyncio
 import contextlib
 import uuid
 
-from boucle_runtime.consumer import Consumers
-from boucle_runtime.kafka import EventPublisher
-from boucle_runtime.logging import get_logger
 from faststream.kafka.annotations import KafkaMessage
 
 from boucle_analyzer.domain.aggregation import deltas_for
@@ -16,6 +13,9 @@ from boucle_analyzer.domain.ports import AggregateStore, Position, Receipt
 from boucle_analyzer.metrics import AnalyzerMetrics
 from boucle_contracts.feedback.v1 import SurveyResponseSubmittedV1
 from boucle_contracts.metrics.v1 import ScopeMetricsUpdated, ScopeMetricsUpdatedV1
+from boucle_runtime.consumer import Consumers
+from boucle_runtime.kafka import EventSink
+from boucle_runtime.logging import get_logger
 
 log = get_logger(__name__)
 SNAPSHOT_ID_NAMESPACE = uuid.UUID("0b7d0b1e-9a55-5c55-8a0e-3c2f4d5e6f70")
@@ -52,7 +52,7 @@ class SnapshotPublisher:
         self,
         *,
         store: AggregateStore,
-        publisher: EventPublisher,
+        publisher: EventSink,
         metrics: AnalyzerMetrics,
         batch_size: int,
     ) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from boucle_runtime.settings import MongoSettings, ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+
+from boucle_runtime.settings import MongoSettings, ServiceSettings
 
 
 class AnalyzerSettings(ServiceSettings, MongoSettings):
@@ -12,7 +13,7 @@ class AnalyzerSettings(ServiceSettings, MongoSettings):
         env_prefix="BOUCLE_ANALYZER_", env_file=".env", extra="ignore"
     )
 
-    http_port: int = 8082
+    http_port: int = Field(default=8082, ge=0, le=65535)
     mongodb_database: str = "boucle_analyzer"
     consumer_group: str = "boucle-analyzer"
     snapshot_interval_seconds: float = Field(

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from boucle_runtime.service import serve
-
 from boucle_collector.app import create_app
 from boucle_collector.settings import CollectorSettings
+from boucle_runtime.service import serve
 
 
 def main() -> None:

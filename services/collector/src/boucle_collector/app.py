@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from boucle_runtime.kafka import EventPublisher, make_broker
-from boucle_runtime.logging import configure_logging
-from boucle_runtime.service import service_app
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
@@ -15,6 +12,9 @@ from boucle_collector.handlers import IntakeHandler
 from boucle_collector.metrics import CollectorMetrics
 from boucle_collector.settings import CollectorSettings
 from boucle_contracts.registry import TOPICS
+from boucle_runtime.kafka import EventPublisher, make_broker
+from boucle_runtime.logging import configure_logging
+from boucle_runtime.service import service_app
 
 SERVICE = "collector"
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 import time
 
-from boucle_runtime.kafka import EventPublisher
-from boucle_runtime.logging import get_logger
-
 from boucle_collector.domain.intake import DataT, Intake, IntakeKind
 from boucle_collector.metrics import CollectorMetrics
 from boucle_contracts.envelope import Envelope
+from boucle_runtime.kafka import EventSink
+from boucle_runtime.logging import get_logger
 
 log = get_logger(__name__)
 
@@ -21,7 +20,7 @@ class IntakeUnavailableError(RuntimeError):
 
 class IntakeHandler:
     def __init__(
-        self, *, publisher: EventPublisher, metrics: CollectorMetrics, timeout_seconds: float
+        self, *, publisher: EventSink, metrics: CollectorMetrics, timeout_seconds: float
     ) -> None:
         self._publisher = publisher
         self._metrics = metrics

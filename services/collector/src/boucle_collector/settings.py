@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from boucle_runtime.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+
+from boucle_runtime.settings import ServiceSettings
 
 
 class CollectorSettings(ServiceSettings):
@@ -12,8 +13,7 @@ class CollectorSettings(ServiceSettings):
         env_prefix="BOUCLE_COLLECTOR_", env_file=".env", extra="ignore"
     )
 
-    http_port: int = 8081
+    http_port: int = Field(default=8081, ge=0, le=65535)
     publish_timeout_seconds: float = Field(
         default=10.0, gt=0, description="Beyond this, answer 503: nothing was accepted."
     )
-    max_body_bytes: int = Field(default=1_000_000, gt=0)

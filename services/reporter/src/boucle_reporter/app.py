@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from boucle_runtime.consumer import Consumers
-from boucle_runtime.kafka import make_broker
-from boucle_runtime.logging import configure_logging
-from boucle_runtime.mongo import mongo_client, mongo_ping
-from boucle_runtime.service import service_app
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
@@ -17,6 +12,11 @@ from boucle_reporter.api import reports_router
 from boucle_reporter.handlers import EvidenceRecorder, subscribe
 from boucle_reporter.metrics import ReporterMetrics
 from boucle_reporter.settings import ReporterSettings
+from boucle_runtime.consumer import Consumers
+from boucle_runtime.kafka import make_broker
+from boucle_runtime.logging import configure_logging
+from boucle_runtime.mongo import mongo_client, mongo_ping
+from boucle_runtime.service import service_app
 
 SERVICE = "reporter"
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from boucle_runtime.consumer import Consumers
-from boucle_runtime.logging import get_logger
-
 from boucle_contracts.cases.v1 import ComplaintCaseOpenedV1
 from boucle_contracts.metrics.v1 import ScopeMetricsUpdatedV1
 from boucle_contracts.registry import ALL_EVENTS, AnyEvent
 from boucle_reporter.domain.ports import ReadModel
 from boucle_reporter.metrics import ReporterMetrics
+from boucle_runtime.consumer import Consumers
+from boucle_runtime.logging import get_logger
 
 log = get_logger(__name__)
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
 from boucle_runtime.settings import MongoSettings, ServiceSettings
-from pydantic_settings import SettingsConfigDict
 
 
 class ReporterSettings(ServiceSettings, MongoSettings):
@@ -13,7 +13,6 @@ class ReporterSettings(ServiceSettings, MongoSettings):
         env_prefix="BOUCLE_REPORTER_", env_file=".env", extra="ignore"
     )
 
-    http_port: int = 8084
+    http_port: int = Field(default=8084, ge=0, le=65535)
     mongodb_database: str = "boucle_reporter"
     consumer_group: str = "boucle-reporter"
-    output_dir: Path = Path("out/reports")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from boucle_runtime.mongo import insert_once, keep_latest_revision
 from pymongo import ASCENDING, AsyncMongoClient
 
 from boucle_contracts.cases.v1 import ComplaintCaseOpened
 from boucle_contracts.metrics.v1 import ScopeMetricsUpdated
+from boucle_runtime.mongo import insert_once, keep_latest_revision
 
 Document = dict[str, Any]
 PUBLIC_FIELDS = {"_id": 0, "case": 1}

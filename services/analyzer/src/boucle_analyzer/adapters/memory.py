@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from boucle_analyzer.domain.aggregation import AggregateDelta
+from boucle_analyzer.domain.aggregation import AggregateDelta, DimensionDelta, figures_of
 from boucle_analyzer.domain.ports import Position, Receipt
-from boucle_contracts.metrics.v1 import DimensionFigures, ScopeMetricsUpdated
+from boucle_contracts.metrics.v1 import ScopeMetricsUpdated
 
 
 @dataclass
 class _Aggregate:
     delta: AggregateDelta
     responses: int = 0
-    dims: dict[str, list[float]] = field(default_factory=dict)  # count, total, squares, satisfied
+    dims: dict[str, list[int]] = field(default_factory=dict)  # count, milli, micro², satisfied
     revision: int = 0
     published_revision: int = 0
     watermarks: dict[str, int] = field(default_factory=dict)
@@ -26,8 +26,9 @@ class InMemoryAggregateStore:
         self.aggregates: dict[str, _Aggregate] = {}
 
     async def receive(self, *, event_id: str, position: Position) -> Receipt:
-        seen = self.received.setdefault(event_id, position)
-        if seen is position:
+        seen = self.received.get(event_id)
+        if seen is None:
+            self.received[event_id] = position
             return Receipt.NEW
         return Receipt.REDELIVERY if seen == position else Receipt.DUPLICATE
 
@@ -40,8 +41,10 @@ class InMemoryAggregateStore:
         aggregate.revision += 1
         aggregate.last_event_id = event_id
         for name, dim in delta.dimensions.items():
-            sums = aggregate.dims.setdefault(name, [0, 0.0, 0.0, 0])
-            for i, value in enumerate((dim.count, dim.total, dim.total_squares, dim.satisfied)):
+            sums = aggregate.dims.setdefault(name, [0, 0, 0, 0])
+            for i, value in enumerate(
+                (dim.count, dim.total_milli, dim.squares_micro, dim.satisfied)
+            ):
                 sums[i] += value
         return True
 
@@ -62,10 +65,7 @@ def _snapshot(aggregate: _Aggregate) -> ScopeMetricsUpdated:
         period=aggregate.delta.period,
         responses=aggregate.responses,
         dimensions=tuple(
-            DimensionFigures(
-                dimension=name, count=int(s[0]), total=s[1], total_squares=s[2], satisfied=int(s[3])
-            )
-            for name, s in sorted(aggregate.dims.items())
+            figures_of(name, DimensionDelta(*sums)) for name, sums in sorted(aggregate.dims.items())
         ),
         revision=aggregate.revision,
         last_event_id=aggregate.last_event_id,

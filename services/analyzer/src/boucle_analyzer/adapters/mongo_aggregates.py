@@ -17,10 +17,10 @@ from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from boucle_analyzer.domain.aggregation import AggregateDelta
+from boucle_analyzer.domain.aggregation import AggregateDelta, DimensionDelta, figures_of
 from boucle_analyzer.domain.ports import Position, Receipt
 from boucle_contracts.common import Period
-from boucle_contracts.metrics.v1 import DimensionFigures, Granularity, ScopeMetricsUpdated
+from boucle_contracts.metrics.v1 import Granularity, ScopeMetricsUpdated
 from boucle_contracts.scope import Scope
 
 Document = dict[str, Any]
@@ -59,8 +59,8 @@ class MongoAggregateStore:
         for name, dim in delta.dimensions.items():
             increments |= {
                 f"dims.{name}.count": dim.count,
-                f"dims.{name}.total": dim.total,
-                f"dims.{name}.total_squares": dim.total_squares,
+                f"dims.{name}.total_milli": dim.total_milli,
+                f"dims.{name}.squares_micro": dim.squares_micro,
                 f"dims.{name}.satisfied": dim.satisfied,
             }
         try:
@@ -111,12 +111,14 @@ def _snapshot(document: Document) -> ScopeMetricsUpdated:
         period=Period(start=start, end=end),
         responses=int(document.get("responses", 0)),
         dimensions=tuple(
-            DimensionFigures(
-                dimension=name,
-                count=int(figures["count"]),
-                total=float(figures["total"]),
-                total_squares=float(figures["total_squares"]),
-                satisfied=int(figures["satisfied"]),
+            figures_of(
+                name,
+                DimensionDelta(
+                    count=int(figures["count"]),
+                    total_milli=int(figures["total_milli"]),
+                    squares_micro=int(figures["squares_micro"]),
+                    satisfied=int(figures["satisfied"]),
+                ),
             )
             for name, figures in sorted(document.get("dims", {}).items())
         ),

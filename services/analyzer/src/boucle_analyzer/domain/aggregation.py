@@ -6,19 +6,29 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from boucle_analyzer.domain.ratings import is_satisfied, to_five_point
+from boucle_analyzer.domain.ratings import MILLI, is_satisfied, to_five_point, to_milli
 from boucle_contracts.common import Period
 from boucle_contracts.feedback.v1 import ScaleAnswer, SurveyResponseSubmitted
-from boucle_contracts.metrics.v1 import Granularity, metrics_key
+from boucle_contracts.metrics.v1 import DimensionFigures, Granularity, metrics_key
 from boucle_contracts.scope import Scope, ScopeLevel
 
 
 @dataclass(frozen=True, slots=True)
 class DimensionDelta:
+    """Exact integer sums: ratings in thousandths of a point, squares in millionths."""
+
     count: int
-    total: float
-    total_squares: float
+    total_milli: int
+    squares_micro: int
     satisfied: int
+
+    @property
+    def total(self) -> float:
+        return self.total_milli / MILLI
+
+    @property
+    def total_squares(self) -> float:
+        return self.squares_micro / (MILLI * MILLI)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +44,17 @@ class AggregateDelta:
     @property
     def key(self) -> str:
         return metrics_key(self.scope, self.granularity, self.period)
+
+
+def figures_of(dimension: str, sums: DimensionDelta) -> DimensionFigures:
+    """The contract's view of a dimension's exact sums."""
+    return DimensionFigures(
+        dimension=dimension,
+        count=sums.count,
+        total=sums.total,
+        total_squares=sums.total_squares,
+        satisfied=sums.satisfied,
+    )
 
 
 def period_of(moment: datetime, granularity: Granularity) -> Period:
@@ -79,16 +100,16 @@ def scopes_of(
 
 def dimension_deltas(response: SurveyResponseSubmitted) -> dict[str, DimensionDelta]:
     """Each rated answer counts once for its dimension ("overall" when the form gave none)."""
-    ratings: dict[str, list[float]] = defaultdict(list)
+    ratings: dict[str, list[int]] = defaultdict(list)
     for answer in response.answers:
         if isinstance(answer, ScaleAnswer):
-            ratings[answer.dimension or "overall"].append(to_five_point(answer))
+            ratings[answer.dimension or "overall"].append(to_milli(to_five_point(answer)))
     return {
         dimension: DimensionDelta(
             count=len(values),
-            total=sum(values),
-            total_squares=sum(v * v for v in values),
-            satisfied=sum(1 for v in values if is_satisfied(v)),
+            total_milli=sum(values),
+            squares_micro=sum(v * v for v in values),
+            satisfied=sum(1 for v in values if is_satisfied(v / MILLI)),
         )
         for dimension, values in ratings.items()
     }

@@ -13,5 +13,14 @@ def to_five_point(answer: ScaleAnswer) -> float:
     return 1.0 + 4.0 * (answer.value - answer.scale_min) / span
 
 
+# Ratings are kept in thousandths of a point, as integers: sums are then exact and do not
+# depend on the order in which partitions are replayed (float sums would, in the last bit).
+MILLI = 1000
+
+
+def to_milli(five_point: float) -> int:
+    return round(five_point * MILLI)
+
+
 def is_satisfied(five_point: float) -> bool:
     return five_point >= SATISFIED_THRESHOLD

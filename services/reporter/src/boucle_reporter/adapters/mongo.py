@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from boucle_runtime.mongo import insert_once, keep_latest_revision
 from pymongo import ASCENDING, AsyncMongoClient
 
 from boucle_contracts.cases.v1 import ComplaintCaseOpened
 from boucle_contracts.metrics.v1 import Granularity, ScopeMetricsUpdated
 from boucle_contracts.registry import AnyEvent
 from boucle_contracts.scope import ScopeLevel
+from boucle_runtime.mongo import insert_once, keep_latest_revision
 
 Document = dict[str, Any]
 CASE_STATUS_LABELS = {"received": "Reçue"}

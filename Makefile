@@ -1,0 +1,90 @@
+# Boucle task runner. The README's two commands: `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.8
+TOOLS := .cache/tools
+UV := $(TOOLS)/bin/uv
+PY := .venv/bin/python
+export UV_CACHE_DIR := $(CURDIR)/.cache/uv
+export UV_PYTHON_DOWNLOADS := never
+WITH_SERVICES := deploy/local/with-services.sh
+
+# Demo size (override: make demo SITES=40 MONTHS=12 SEED=3)
+SITES ?= 8
+MONTHS ?= 3
+SEED ?= 7
+OUT ?= out
+
+.PHONY: help setup provision demo test check lint typecheck contracts-check specs-check pytest \
+        unit integration e2e schemas specs services-up services-down services-status format
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+$(UV):
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+.venv/.synced: $(UV) uv.lock pyproject.toml contracts/pyproject.toml libs/runtime/pyproject.toml services/*/pyproject.toml
+	$(UV) sync --all-packages --frozen
+	@touch $@
+
+setup: .venv/.synced provision ## install Python dependencies, Kafka jars and FerretDB (cached in .cache/)
+
+provision: ## download Kafka from Maven Central and build FerretDB (skipped where Docker answers)
+	@if docker info >/dev/null 2>&1; then echo "Docker engine found: compose/testcontainers provide Kafka and MongoDB"; \
+	else deploy/local/services.sh provision; fi
+
+demo: setup ## set up, then run the whole loop on a sample network; audit pack in $(OUT)/
+	$(WITH_SERVICES) $(PY) -m tools.demo --sites $(SITES) --months $(MONTHS) --seed $(SEED) --out $(OUT)
+
+test: setup ## every check and every test, with Kafka and MongoDB brought up (and down) as needed
+	$(WITH_SERVICES) $(MAKE) --no-print-directory check pytest
+
+check: lint typecheck contracts-check specs-check ## static checks and generated-artefact drift
+
+lint: .venv/.synced
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+format: .venv/.synced
+	.venv/bin/ruff format .
+	.venv/bin/ruff check --fix .
+
+typecheck: .venv/.synced
+	.venv/bin/mypy contracts/src libs/runtime/src services/*/src tests tools
+
+contracts-check: .venv/.synced ## committed JSON Schemas match the models, no breaking change
+	.venv/bin/boucle-contracts check
+
+specs-check: .venv/.synced ## committed OpenAPI / AsyncAPI / .env.example match the code
+	$(PY) tools/specs.py check
+
+schemas: .venv/.synced ## regenerate JSON Schemas (refuses breaking changes)
+	.venv/bin/boucle-contracts export
+
+specs: .venv/.synced ## regenerate OpenAPI, AsyncAPI and .env.example files
+	$(PY) tools/specs.py export
+
+pytest: .venv/.synced
+	.venv/bin/pytest -q
+
+unit: .venv/.synced ## unit tests only (nothing needs to run)
+	.venv/bin/pytest -q -m unit
+
+integration: setup
+	$(WITH_SERVICES) .venv/bin/pytest -q -m integration
+
+e2e: setup
+	$(WITH_SERVICES) .venv/bin/pytest -q -m e2e
+
+services-up: provision ## start local Kafka and FerretDB and leave them running
+	deploy/local/services.sh start
+	@echo 'eval "$$(deploy/local/services.sh env)" to point tests and services at them'
+
+services-down: ## stop the local Kafka and FerretDB started by services-up
+	deploy/local/services.sh stop
+
+services-status:
+	deploy/local/services.sh status

@@ -1,0 +1,211 @@
+"""The collector's HTTP intake: 202 once the sink has the event, 422 for bad input, 503 else.
+
+A bare FastAPI app with the intake router: ``create_app`` would connect to Kafka.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from prometheus_client import CollectorRegistry
+
+from boucle_collector.api import install_error_handlers, intake_router
+from boucle_collector.domain.intake import event_id_for
+from boucle_collector.handlers import IntakeHandler
+from boucle_collector.metrics import CollectorMetrics
+from boucle_contracts.examples import example_of
+from boucle_contracts.feedback.v1 import SurveyResponseSubmittedV1
+from boucle_contracts.incidents.v1 import ComplaintReceivedV1, HazardReportedV1
+from boucle_contracts.registry import AnyEvent
+from boucle_contracts.training.v1 import (
+    DropoutRecordedV1,
+    EnrolmentRecordedV1,
+    SessionCompletedV1,
+)
+
+pytestmark = pytest.mark.unit
+
+SITE_URL = "/v1/networks/net-1/sites/site-a"
+SURVEY_TYPE = SurveyResponseSubmittedV1.EVENT_TYPE
+
+
+class Sink:
+    """Kafka stand-in: keeps events, or fails, or never answers."""
+
+    def __init__(self) -> None:
+        self.events: list[AnyEvent] = []
+        self.mode = "ok"
+
+    async def publish(self, event: AnyEvent) -> None:
+        if self.mode == "fail":
+            raise ConnectionError("broker down")
+        if self.mode == "hang":
+            await asyncio.Event().wait()
+        self.events.append(event)
+
+
+@dataclass
+class Collector:
+    client: TestClient
+    sink: Sink
+    registry: CollectorRegistry
+
+    def accepted(self, event_type: str = SURVEY_TYPE) -> float:
+        labels = {"event_type": event_type, "channel": "api"}
+        return self.registry.get_sample_value("boucle_collector_accepted_events_total", labels) or 0
+
+
+@pytest.fixture
+def collector() -> Iterator[Collector]:
+    sink, registry = Sink(), CollectorRegistry()
+    handler = IntakeHandler(
+        publisher=sink, metrics=CollectorMetrics(registry), timeout_seconds=0.05
+    )
+    app = FastAPI()
+    app.include_router(intake_router(handler))
+    install_error_handlers(app)
+    with TestClient(app) as client:
+        yield Collector(client, sink, registry)
+
+
+def _survey_body() -> dict[str, Any]:
+    body: dict[str, Any] = example_of(SurveyResponseSubmittedV1).data.model_dump(mode="json")
+    return body
+
+
+def test_a_survey_response_is_accepted_with_its_event_id(collector: Collector) -> None:
+    response = collector.client.post(f"{SITE_URL}/survey-responses", json=_survey_body())
+
+    assert response.status_code == 202
+    body = response.json()
+    assert body == {"event_id": body["event_id"], "event_type": SURVEY_TYPE, "status": "accepted"}
+    (event,) = collector.sink.events
+    assert isinstance(event, SurveyResponseSubmittedV1)
+    assert event.id == body["event_id"]
+    assert (event.network_id, event.site_id) == ("net-1", "site-a")
+    assert event.data == example_of(SurveyResponseSubmittedV1).data
+    assert event.id == event_id_for(
+        network_id="net-1",
+        site_id="site-a",
+        event_type=SURVEY_TYPE,
+        natural_id=event.data.response_id,
+    )
+    assert collector.accepted() == 1
+
+
+def test_tenancy_comes_from_the_path(collector: Collector) -> None:
+    url = "/v1/networks/reseau-sud/sites/marseille-1/survey-responses"
+
+    collector.client.post(url, json=_survey_body())
+
+    (event,) = collector.sink.events
+    assert (event.network_id, event.site_id) == ("reseau-sud", "marseille-1")
+    document = event.model_dump(mode="json", by_alias=True)
+    assert (document["networkid"], document["siteid"]) == ("reseau-sud", "marseille-1")
+
+
+def test_a_resubmission_answers_with_the_same_event_id(collector: Collector) -> None:
+    first = collector.client.post(f"{SITE_URL}/survey-responses", json=_survey_body())
+    second = collector.client.post(f"{SITE_URL}/survey-responses", json=_survey_body())
+
+    assert first.json()["event_id"] == second.json()["event_id"]
+
+
+@pytest.mark.parametrize(
+    ("path", "event_class"),
+    [
+        ("complaints", ComplaintReceivedV1),
+        ("hazards", HazardReportedV1),
+        ("enrolments", EnrolmentRecordedV1),
+        ("session-completions", SessionCompletedV1),
+        ("dropouts", DropoutRecordedV1),
+    ],
+)
+def test_every_intake_endpoint_publishes_its_event_type(
+    collector: Collector, path: str, event_class: type[AnyEvent]
+) -> None:
+    data = example_of(event_class).data.model_dump(mode="json")
+
+    response = collector.client.post(f"{SITE_URL}/{path}", json=data)
+
+    assert response.status_code == 202, response.text
+    (event,) = collector.sink.events
+    assert type(event) is event_class
+    assert response.json()["event_type"] == event_class.EVENT_TYPE == event.type
+    assert collector.accepted(event_class.EVENT_TYPE) == 1
+
+
+def test_a_rating_off_its_scale_is_refused_naming_the_answer(collector: Collector) -> None:
+    body = _survey_body()
+    body["answers"][1]["value"] = 7  # on a 1-5 scale
+
+    response = collector.client.post(f"{SITE_URL}/survey-responses", json=body)
+
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert error["loc"][:3] == ["body", "answers", 1]
+    assert "outside the scale" in error["msg"]
+    assert collector.sink.events == []
+    assert collector.accepted() == 0
+
+
+def test_a_missing_field_is_refused_naming_it(collector: Collector) -> None:
+    body = _survey_body()
+    del body["submitted_at"]
+
+    response = collector.client.post(f"{SITE_URL}/survey-responses", json=body)
+
+    assert response.status_code == 422
+    assert [e["loc"] for e in response.json()["detail"]] == [["body", "submitted_at"]]
+
+
+@pytest.mark.parametrize(
+    ("url", "location"),
+    [
+        ("/v1/networks/net-1/sites/bad%20site/survey-responses", ["path", "site_id"]),
+        ("/v1/networks/-net/sites/site-a/survey-responses", ["path", "network_id"]),
+        (f"/v1/networks/{'n' * 129}/sites/site-a/survey-responses", ["path", "network_id"]),
+    ],
+)
+def test_a_bad_path_id_is_refused_naming_it(
+    collector: Collector, url: str, location: list[str]
+) -> None:
+    response = collector.client.post(url, json=_survey_body())
+
+    assert response.status_code == 422
+    assert [e["loc"] for e in response.json()["detail"]] == [location]
+    assert collector.sink.events == []
+
+
+@pytest.mark.parametrize("mode", ["fail", "hang"])
+def test_kafka_unavailable_answers_503_with_retry_after(collector: Collector, mode: str) -> None:
+    collector.sink.mode = mode
+
+    response = collector.client.post(f"{SITE_URL}/survey-responses", json=_survey_body())
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "nothing was accepted" in response.json()["detail"]
+    assert collector.sink.events == []
+    assert collector.accepted() == 0
+    rejected = collector.registry.get_sample_value(
+        "boucle_collector_rejected_requests_total", {"reason": "kafka_unavailable"}
+    )
+    assert rejected == 1
+
+
+def test_after_an_outage_the_same_request_is_accepted(collector: Collector) -> None:
+    collector.sink.mode = "fail"
+    refused = collector.client.post(f"{SITE_URL}/survey-responses", json=_survey_body())
+    collector.sink.mode = "ok"
+
+    accepted = collector.client.post(f"{SITE_URL}/survey-responses", json=_survey_body())
+
+    assert (refused.status_code, accepted.status_code) == (503, 202)
+    assert collector.accepted() == 1

@@ -1,0 +1,137 @@
+"""The four Boucle services as separate local processes: start, wait until ready, stop.
+
+Used by the main job (``make demo``) and by the end-to-end tests, so both run the stack
+exactly as an operator would: one process per service, configured by environment only.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+SERVICES = ("collector", "analyzer", "actions", "reporter")
+DEFAULT_PORTS = {"collector": 8081, "analyzer": 8082, "actions": 8083, "reporter": 8084}
+
+
+class StackError(RuntimeError):
+    """A service did not start; the message carries the tail of its log."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    port: int
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def logs(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self) -> int | None:
+        """SIGTERM, as an orchestrator would: the service drains, then exits."""
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()
+
+
+@dataclass
+class StackConfig:
+    kafka_bootstrap: str
+    mongodb_uri: str
+    topic_prefix: str = ""
+    database_suffix: str = ""
+    topic_partitions: int | None = None
+    ports: dict[str, int] = field(default_factory=dict)
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    def database(self, service: str) -> str:
+        return f"boucle_{service}{self.database_suffix}"
+
+    def environment(self, service: str, port: int) -> dict[str, str]:
+        prefix = f"BOUCLE_{service.upper()}_"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BOUCLE_")}
+        env |= {
+            f"{prefix}KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
+            f"{prefix}HTTP_PORT": str(port),
+            f"{prefix}TOPIC_PREFIX": self.topic_prefix,
+            f"{prefix}MONGODB_URI": self.mongodb_uri,
+            f"{prefix}MONGODB_DATABASE": self.database(service),
+        }
+        if self.topic_partitions:
+            env[f"{prefix}TOPIC_PARTITIONS"] = str(self.topic_partitions)
+        return env | {k: v for k, v in self.extra_env.items() if k.startswith(prefix)}
+
+
+@dataclass
+class Stack:
+    config: StackConfig
+    log_dir: Path
+    services: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> ServiceProcess:
+        return self.services[name]
+
+    def start(self, *, timeout_seconds: float = 60.0) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        bin_dir = Path(sys.executable).parent
+        for name in SERVICES:
+            port = self.config.ports.get(name) or free_port()
+            service = ServiceProcess(name, port, self.log_dir / f"{name}.log")
+            with service.log_path.open("wb") as log:
+                service.process = subprocess.Popen(  # noqa: S603 - our own entry points
+                    [str(bin_dir / f"boucle-{name}")],
+                    env=self.config.environment(name, port),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            self.services[name] = service
+        for service in self.services.values():
+            self._wait_ready(service, timeout_seconds)
+
+    def stop(self) -> dict[str, int | None]:
+        return {name: service.stop() for name, service in self.services.items()}
+
+    def diagnostics(self) -> str:
+        return "\n".join(
+            f"--- {s.name} log (tail) ---\n{s.logs()[-4000:]}" for s in self.services.values()
+        )
+
+    @staticmethod
+    def _wait_ready(service: ServiceProcess, timeout_seconds: float) -> None:
+        deadline = time.monotonic() + timeout_seconds
+        while time.monotonic() < deadline:
+            assert service.process is not None
+            if service.process.poll() is not None:
+                raise StackError(f"{service.name} exited at start-up:\n{service.logs()[-4000:]}")
+            try:
+                if httpx.get(f"{service.url}/health/ready", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise StackError(
+            f"{service.name} not ready after {timeout_seconds}s:\n{service.logs()[-4000:]}"
+        )
