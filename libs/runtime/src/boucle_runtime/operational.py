@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Mapping
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 CHECK_TIMEOUT_SECONDS = 2.0
@@ -46,3 +54,47 @@ def operational_router(
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return router
+
+
+class RequestMetrics:
+    """Pure ASGI middleware: requests by route template and status, and their duration.
+
+    Route templates (``/v1/networks/{network_id}/…``), never raw paths, keep the label set
+    bounded and free of tenant ids.
+    """
+
+    def __init__(self, app: ASGIApp, *, registry: CollectorRegistry) -> None:
+        self._app = app
+        self._requests = Counter(
+            "boucle_http_requests",
+            "HTTP requests by method, route template and status code.",
+            ["method", "route", "status"],
+            registry=registry,
+        )
+        self._duration = Histogram(
+            "boucle_http_request_duration_seconds",
+            "HTTP request duration by method and route template.",
+            ["method", "route"],
+            registry=registry,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        status = 500  # what the client gets if the app raises before answering
+        started = time.perf_counter()
+
+        async def send_with_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self._app(scope, receive, send_with_status)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            method = scope["method"]
+            self._requests.labels(method, route, str(status)).inc()
+            self._duration.labels(method, route).observe(time.perf_counter() - started)

@@ -22,8 +22,9 @@ from prometheus_client import CollectorRegistry
 
 from boucle_contracts.registry import TopicSpec
 from boucle_runtime.kafka import ensure_topics
+from boucle_runtime.lag import LagMonitor
 from boucle_runtime.logging import get_logger
-from boucle_runtime.operational import ReadinessCheck, operational_router
+from boucle_runtime.operational import ReadinessCheck, RequestMetrics, operational_router
 from boucle_runtime.settings import ServiceSettings
 
 Hook = Callable[[], Awaitable[None]]
@@ -72,7 +73,8 @@ def service_app(
             await hook()
         await broker.start()
         stopping = asyncio.Event()
-        tasks = [asyncio.create_task(loop(stopping)) for loop in background]
+        loops = [*background, LagMonitor(broker, registry).run]
+        tasks = [asyncio.create_task(loop(stopping)) for loop in loops]
         log.info("service_started", version=version)
         try:
             yield
@@ -88,6 +90,7 @@ def service_app(
             log.info("service_stopped")
 
     app = FastAPI(title=name, version=version, description=description, lifespan=lifespan)
+    app.add_middleware(RequestMetrics, registry=registry)
     app.state.broker = broker  # for AsyncAPI generation and tests; never used to connect early
     app.include_router(
         operational_router(registry=registry, checks={"kafka": broker_check(broker), **checks})
