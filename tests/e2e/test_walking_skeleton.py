@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import shutil
 import signal
+import subprocess
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -113,6 +115,24 @@ async def test_one_survey_response_reaches_the_tracking_table(
         rows = await _eventually("reporter tracking table row", tracking_rows, stack)
     assert rows[0]["Source"] == "Analyse des appréciations"
     assert rows[0]["Constat"].startswith("1 réponse(s)")
+
+
+def test_every_service_exposes_metrics_that_pass_promtool(stack: Stack) -> None:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.fail("promtool not found: install Debian's `prometheus` package (`make setup` does)")
+    for name, service in stack.services.items():
+        exposition = httpx.get(f"{service.url}/metrics", timeout=10).text
+        assert "boucle_http_requests_total" in exposition or name != "collector"
+        assert "boucle_consumer_lag_messages" in exposition or name == "collector"
+        lint = subprocess.run(
+            [promtool, "check", "metrics"],
+            input=exposition,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert lint.returncode == 0, f"{name}: {lint.stdout}{lint.stderr}"
 
 
 def test_services_stop_cleanly_on_sigterm(stack: Stack) -> None:
