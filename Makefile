@@ -16,7 +16,7 @@ MONTHS ?= 3
 SEED ?= 7
 OUT ?= out
 
-.PHONY: help setup system-deps provision demo test check lint typecheck contracts-check specs-check pytest \
+.PHONY: help setup system-deps kustomize provision demo test check lint typecheck contracts-check specs-check pytest \
         unit integration e2e schemas specs services-up services-down services-status format
 
 help: ## list the targets
@@ -30,7 +30,7 @@ $(UV):
 	$(UV) sync --all-packages --frozen
 	@touch $@
 
-setup: .venv/.synced system-deps provision ## Python dependencies, Chromium, promtool, Kafka, FerretDB
+setup: .venv/.synced system-deps provision kustomize ## Python dependencies, Chromium, promtool, Kafka, FerretDB
 
 system-deps: ## Chromium (page tests) and promtool (alert rules) from Debian's packages, when missing
 	@missing=""; command -v chromium >/dev/null || missing="$$missing chromium"; \
@@ -39,6 +39,9 @@ system-deps: ## Chromium (page tests) and promtool (alert rules) from Debian's p
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing; \
 	  else echo "missing Debian packages:$$missing (sudo apt-get install$$missing)"; exit 1; fi; \
 	fi
+
+kustomize: ## kustomize from the Go module proxy into .cache/bin (manifest tests)
+	@deploy/kubernetes/build-kustomize.sh >/dev/null
 
 provision: ## download Kafka from Maven Central and build FerretDB (skipped where Docker answers)
 	@if docker info >/dev/null 2>&1; then echo "Docker engine found: compose/testcontainers provide Kafka and MongoDB"; \

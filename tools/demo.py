@@ -22,7 +22,7 @@ import re
 import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -36,6 +36,7 @@ console = Console()
 ANALYSIS = "Analyse des appréciations"
 RESPONSES = re.compile(r"^(\d+) réponse")
 REPORTER_WAIT_SECONDS = 180.0
+SEND_ATTEMPTS = 20
 
 
 def _ports(keep_running: bool) -> dict[str, int]:
@@ -68,18 +69,24 @@ async def _post_all(
                 while not queue.empty():
                     item = queue.get_nowait()
                     url = f"/v1/networks/{network.network_id}/sites/{item.site_id}/{item.path}"
-                    reply = await http.post(
-                        url,
-                        content=item.payload.model_dump_json(exclude_none=True),
-                        headers={"content-type": "application/json"},
-                    )
-                    if reply.status_code != 202:
+                    reply = await _post(http, url, item.payload.model_dump_json(exclude_none=True))
+                    if reply.status_code not in {200, 202}:  # 200: a duplicate, already accepted
                         raise RuntimeError(f"{url} answered {reply.status_code}: {reply.text}")
                     accepted[item.path] += 1
                     progress.advance(task)
 
             await asyncio.gather(*(worker() for _ in range(8)))
     return accepted
+
+
+async def _post(http: httpx.AsyncClient, url: str, body: str) -> httpx.Response:
+    """POST as a well-behaved sender: on 429 or 503, wait as ``Retry-After`` says and retry."""
+    for _ in range(SEND_ATTEMPTS):
+        reply = await http.post(url, content=body, headers={"content-type": "application/json"})
+        if reply.status_code not in {429, 503}:
+            return reply
+        await asyncio.sleep(float(reply.headers.get("retry-after", "1")))
+    return reply
 
 
 def _analysed_responses(table: str) -> int:
@@ -91,9 +98,19 @@ def _analysed_responses(table: str) -> int:
     )
 
 
+def _reporter(stack: Stack, network: SampleNetwork, *, timeout: float) -> httpx.AsyncClient:
+    """A client of the reporter's API, as the network's quality lead."""
+    token = stack.config.issuer.token(network_id=network.network_id)
+    return httpx.AsyncClient(
+        base_url=stack["reporter"].url,
+        timeout=timeout,
+        headers={"authorization": f"Bearer {token}"},
+    )
+
+
 async def _wait_for_reporter(stack: Stack, network: SampleNetwork, expected: int) -> str:
     deadline = time.monotonic() + REPORTER_WAIT_SECONDS
-    async with httpx.AsyncClient(base_url=stack["reporter"].url, timeout=30) as http:
+    async with _reporter(stack, network, timeout=30) as http:
         with console.status("Analyse en cours (analyzer → actions, reporter)…"):
             while True:
                 table = (
@@ -108,10 +125,40 @@ async def _wait_for_reporter(stack: Stack, network: SampleNetwork, expected: int
                 await asyncio.sleep(1)
 
 
-def _write_pack(out: Path, network: SampleNetwork, table: str, accepted: Counter[str]) -> Path:
+async def _fetch_dossier(stack: Stack, network: SampleNetwork) -> bytes:
+    """The reporter's dossier de preuves for the whole sample period (built in background)."""
+    first = network.start.date().replace(day=1)
+    end = (network.start + timedelta(days=30 * network.months)).date() + timedelta(days=1)
+    deadline = time.monotonic() + REPORTER_WAIT_SECONDS
+    async with _reporter(stack, network, timeout=60) as http:
+        with console.status("Dossier de preuves (reporter)…"):
+            build = (
+                (
+                    await http.post(
+                        f"/v1/networks/{network.network_id}/builds",
+                        json={"from": first.isoformat(), "to": end.isoformat()},
+                    )
+                )
+                .raise_for_status()
+                .json()
+            )
+            url = f"/v1/networks/{network.network_id}/builds/{build['build_id']}"
+            while build["status"] not in {"done", "failed"}:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the dossier de preuves is still {build['status']}")
+                await asyncio.sleep(1)
+                build = (await http.get(url)).raise_for_status().json()
+            if build["status"] == "failed":
+                raise RuntimeError(f"the dossier de preuves failed: {build['error']}")
+            return (await http.get(build["download"])).raise_for_status().content
+
+
+def _write_pack(
+    out: Path, network: SampleNetwork, table: str, dossier: bytes, accepted: Counter[str]
+) -> Path:
     folder = out / network.network_id
     folder.mkdir(parents=True, exist_ok=True)
-    files = {"tableau-de-suivi.csv": table.encode("utf-8")}
+    files = {"tableau-de-suivi.csv": table.encode("utf-8"), "dossier-de-preuves.zip": dossier}
     for name, content in files.items():
         (folder / name).write_bytes(content)
     manifest = {
@@ -133,9 +180,14 @@ def _write_pack(out: Path, network: SampleNetwork, table: str, accepted: Counter
 async def run(args: argparse.Namespace) -> int:
     network = sample_network(sites=args.sites, months=args.months, seed=args.seed)
     submissions = list(network.submissions())
+    # One namespace (topics, groups, databases) per sample: re-running the same sample is
+    # idempotent, and samples of other sizes or seeds never mix into its figures.
+    namespace = f"demo-s{args.seed}-{args.sites}x{args.months}"
     config = StackConfig(
         kafka_bootstrap=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
         mongodb_uri=os.environ.get("MONGODB_URI", "mongodb://127.0.0.1:27017/"),
+        topic_prefix=f"{namespace}.",
+        database_suffix=f"_{namespace.replace('-', '_')}",
         ports=_ports(args.keep_running),
     )
     stack = Stack(config=config, log_dir=args.out / "logs")
@@ -148,7 +200,8 @@ async def run(args: argparse.Namespace) -> int:
             stack.start()
         accepted = await _post_all(stack, network, submissions)
         table = await _wait_for_reporter(stack, network, accepted["survey-responses"])
-        folder = _write_pack(args.out, network, table, accepted)
+        dossier = await _fetch_dossier(stack, network)
+        folder = _write_pack(args.out, network, table, dossier, accepted)
     except (StackError, RuntimeError, httpx.HTTPError) as error:
         console.print(f"[red]Échec:[/] {error}\nJournaux des services: {args.out / 'logs'}")
         stack.stop()

@@ -14,10 +14,15 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 SERVICES = ("collector", "analyzer", "actions", "reporter")
+AUTHENTICATED = ("actions", "reporter")  # services whose HTTP API wants a bearer JWT
 DEFAULT_PORTS = {"collector": 8081, "analyzer": 8082, "actions": 8083, "reporter": 8084}
 
 
@@ -58,6 +63,61 @@ class ServiceProcess:
 
 
 @dataclass
+class LocalIssuer:
+    """A throw-away identity provider: one RSA key, tokens the stack's services accept.
+
+    The services get its public key through their settings (``*_AUTH_PUBLIC_KEY``), so
+    local runs and tests need no real OIDC provider.
+    """
+
+    issuer: str = "https://auth.boucle.local/"
+    audience: str = "boucle"
+    kid: str = "local-1"
+    _key: rsa.RSAPrivateKey = field(
+        default_factory=lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048),
+        repr=False,
+    )
+
+    @property
+    def public_pem(self) -> str:
+        return (
+            self._key.public_key()
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            .decode()
+        )
+
+    def environment(self, prefix: str) -> dict[str, str]:
+        return {
+            f"{prefix}AUTH_ISSUER": self.issuer,
+            f"{prefix}AUTH_AUDIENCE": self.audience,
+            f"{prefix}AUTH_PUBLIC_KEY": self.public_pem,
+        }
+
+    def token(
+        self,
+        *,
+        network_id: str,
+        role: str = "quality_lead",
+        subject: str = "usr-local",
+        **claims: Any,
+    ) -> str:
+        now = int(time.time())
+        payload = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": subject,
+            "iat": now,
+            "exp": now + 3600,
+            "network_id": network_id,
+            "role": role,
+            **claims,
+        }
+        return jwt.encode(payload, self._key, algorithm="RS256", headers={"kid": self.kid})
+
+
+@dataclass
 class StackConfig:
     kafka_bootstrap: str
     mongodb_uri: str
@@ -66,6 +126,7 @@ class StackConfig:
     topic_partitions: int | None = None
     ports: dict[str, int] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)
+    issuer: LocalIssuer = field(default_factory=LocalIssuer)
 
     def database(self, service: str) -> str:
         return f"boucle_{service}{self.database_suffix}"
@@ -82,6 +143,14 @@ class StackConfig:
         }
         if self.topic_partitions:
             env[f"{prefix}TOPIC_PARTITIONS"] = str(self.topic_partitions)
+        if service in AUTHENTICATED:
+            env |= self.issuer.environment(prefix)
+        if service == "collector":
+            # The local stack has no integrations file: an open intake API, on loopback only,
+            # where every caller shares one rate limit: raise it for bulk local loads.
+            env[f"{prefix}ALLOW_UNAUTHENTICATED"] = "true"
+            env[f"{prefix}RATE_LIMIT_PER_SECOND"] = "2000"
+            env[f"{prefix}RATE_LIMIT_BURST"] = "2000"
         return env | {k: v for k, v in self.extra_env.items() if k.startswith(prefix)}
 
 

@@ -94,7 +94,12 @@ async def test_one_survey_response_reaches_the_tracking_table(
     assert aggregate["dims"]["overall"]["count"] == 1
 
     # 4. The actions service received the analyzer's figures for that site.
-    async with httpx.AsyncClient(base_url=stack["actions"].url, timeout=10) as http:
+    token = stack.config.issuer.token(network_id=network)  # a quality lead of the network
+    async with httpx.AsyncClient(
+        base_url=stack["actions"].url,
+        timeout=10,
+        headers={"authorization": f"Bearer {token}"},
+    ) as http:
 
         async def kpis() -> list[dict[str, Any]] | None:
             found = (await http.get(f"/v1/networks/{network}/kpis")).json()
@@ -104,7 +109,9 @@ async def test_one_survey_response_reaches_the_tracking_table(
     assert all(k["responses"] == 1 for k in site_kpis)
 
     # 5. The reporter's tracking table shows the site's analysed month.
-    async with httpx.AsyncClient(base_url=stack["reporter"].url, timeout=10) as http:
+    async with httpx.AsyncClient(
+        base_url=stack["reporter"].url, timeout=10, headers={"authorization": f"Bearer {token}"}
+    ) as http:
 
         async def tracking_rows() -> list[dict[str, str]] | None:
             reply = await http.get(f"/v1/networks/{network}/tracking-table.csv")

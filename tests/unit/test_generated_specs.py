@@ -39,8 +39,14 @@ INTAKE_PATHS = (
 # service -> (topics it consumes, topics it publishes, dead letters aside)
 TOPICS_OF = {
     "collector": (set(), {"boucle.feedback.v1", "boucle.incidents.v1", "boucle.training.v1"}),
-    "analyzer": ({"boucle.feedback.v1"}, {"boucle.metrics.v1"}),
-    "actions": ({"boucle.incidents.v1", "boucle.metrics.v1"}, {"boucle.cases.v1"}),
+    "analyzer": (
+        {"boucle.feedback.v1", "boucle.incidents.v1", "boucle.training.v1"},
+        {"boucle.metrics.v1", "boucle.signals.v1"},
+    ),
+    "actions": (
+        {"boucle.incidents.v1", "boucle.metrics.v1", "boucle.signals.v1"},
+        {"boucle.cases.v1", "boucle.actions.v1"},
+    ),
     "reporter": ({spec.name for spec in TOPICS}, set()),
 }
 

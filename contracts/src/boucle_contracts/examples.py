@@ -20,12 +20,16 @@ from typing import Any, TypeVar
 from boucle_contracts.actions.v1 import (
     ActionOrigin,
     ActionStatus,
+    AnalysisMeetingRecorded,
+    AnalysisMeetingRecordedV1,
     ImprovementActionCreated,
     ImprovementActionCreatedV1,
     ImprovementActionEvaluated,
     ImprovementActionEvaluatedV1,
     ImprovementActionTransitioned,
     ImprovementActionTransitionedV1,
+    ImprovementActionUpdated,
+    ImprovementActionUpdatedV1,
     KpiTarget,
     Priority,
     SourceRef,
@@ -527,6 +531,54 @@ IMPROVEMENT_ACTION_EVALUATED = ImprovementActionEvaluatedV1.create(
     ),
 )
 
+IMPROVEMENT_ACTION_UPDATED = ImprovementActionUpdatedV1.create(
+    event_id="4f1c8e2a-6b3d-5a7e-9c0f-1d2e3f4a5b6c",
+    time=_at(3, 19, 9, 30),
+    source="/actions",
+    network_id=NETWORK,
+    subject="action/act-2025-017",
+    causation_id=IMPROVEMENT_ACTION_CREATED.id,
+    correlation_id=IMPROVEMENT_ACTION_CREATED.correlation_id,
+    data=ImprovementActionUpdated(
+        action_id="act-2025-017",
+        at=_at(3, 19, 9, 30),
+        actor="usr-resp-qualite-reseau",
+        revision=2,
+        fields=("measures", "root_cause_analysis"),
+        title="Migrer la plateforme e-learning vers une infrastructure redondante",
+        owner="usr-resp-si-reseau",
+        due_date=date(2025, 4, 30),
+        priority=Priority.HIGH,
+        kpi=KpiTarget(
+            metric=Metric.MEAN_SATISFACTION, dimension="platform", baseline=2.9, target=4.0
+        ),
+        measures=(
+            "Hébergement redondant sur deux zones",
+            "Support technique 24h/24 pendant les sessions",
+        ),
+        root_cause_analysis="Hébergement sous-dimensionné depuis la hausse des effectifs.",
+    ),
+)
+
+ANALYSIS_MEETING_RECORDED = AnalysisMeetingRecordedV1.create(
+    event_id="7a2b9c3d-4e5f-5061-8172-93a4b5c6d7e8",
+    time=_at(3, 18, 11, 0),
+    source="/actions/meetings",
+    network_id=NETWORK,
+    site_id=SITE,
+    subject="meeting/mtg-2025-004",
+    data=AnalysisMeetingRecorded(
+        meeting_id="mtg-2025-004",
+        kind="analysis",
+        held_at=_at(3, 18, 9, 0),
+        title="Réunion d'analyse des appréciations de mars",
+        attendees=("usr-resp-site-lyon", "usr-resp-qualite-reseau", "formateurs"),
+        data_reviewed=("Satisfaction plateforme par semaine", "Verbatims négatifs plateforme"),
+        decisions=("Proposer la migration de l'hébergement à la direction",),
+        recorded_by="usr-resp-site-lyon",
+    ),
+)
+
 _ALL: tuple[AnyEvent, ...] = (
     SURVEY_RESPONSE_SUBMITTED,
     COMPLAINT_RECEIVED,
@@ -543,6 +595,8 @@ _ALL: tuple[AnyEvent, ...] = (
     IMPROVEMENT_ACTION_CREATED,
     IMPROVEMENT_ACTION_TRANSITIONED,
     IMPROVEMENT_ACTION_EVALUATED,
+    IMPROVEMENT_ACTION_UPDATED,
+    ANALYSIS_MEETING_RECORDED,
 )
 
 EXAMPLES: Mapping[str, AnyEvent] = MappingProxyType({event.type: event for event in _ALL})

@@ -8,10 +8,10 @@ import pytest
 
 from boucle_actions.domain.cases import (
     case_id_for,
+    deadlines_of,
     open_complaint_case,
     open_incident_case,
 )
-from boucle_actions.handlers import deadlines_of
 from boucle_contracts.cases.v1 import CaseSource
 from boucle_contracts.examples import example_of
 from boucle_contracts.incidents.v1 import ComplaintReceivedV1, HazardReportedV1, IncidentKind

@@ -6,8 +6,8 @@ import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from prometheus_client import CollectorRegistry
 
-from boucle_actions.domain.cases import case_id_for
-from boucle_actions.handlers import CaseIntake, KpiIntake, deadlines_of, subscribe
+from boucle_actions.domain.cases import Deadlines, case_id_for, deadlines_of
+from boucle_actions.handlers import CaseIntake, KpiIntake, subscribe
 from boucle_actions.metrics import ActionsMetrics
 from boucle_contracts import kafka as wire
 from boucle_contracts.cases.v1 import CaseSource, ComplaintCaseOpened, ComplaintCaseOpenedV1
@@ -70,6 +70,16 @@ class InMemoryKpis:
         return [s for s in self.snapshots.values() if s.scope.network_id == network_id]
 
 
+class FixedDeadlines:
+    """DeadlineSettings with the defaults for every network."""
+
+    async def deadlines_for(self, *, network_id: str) -> Deadlines:
+        return deadlines_of(48, 15)
+
+    async def set_deadlines(self, *, network_id: str, deadlines: Deadlines) -> None:
+        raise NotImplementedError
+
+
 class Sink:
     def __init__(self, failures: int = 0) -> None:
         self.events: list[AnyEvent] = []
@@ -94,7 +104,7 @@ class Actions:
         self.registry = CollectorRegistry()
         metrics = ActionsMetrics(self.registry)
         self.intake = CaseIntake(
-            cases=self.cases, publisher=self.sink, deadlines=deadlines_of(48, 15), metrics=metrics
+            cases=self.cases, publisher=self.sink, deadlines=FixedDeadlines(), metrics=metrics
         )
         self.kpi_intake = KpiIntake(kpis=self.kpis, metrics=metrics)
 

@@ -8,17 +8,18 @@ position) after a crash or a rewind, and a producer may publish the same event t
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from prometheus_client import CollectorRegistry
 
-from boucle_analyzer.adapters.memory import InMemoryAggregateStore
+from boucle_analyzer.adapters.memory import InMemoryAggregateStore, InMemoryCommentStore
+from boucle_analyzer.adapters.taxonomy_files import load_catalog
 from boucle_analyzer.domain.aggregation import AggregateDelta, deltas_for
 from boucle_analyzer.domain.ports import Position, Receipt
-from boucle_analyzer.handlers import FeedbackHandler
+from boucle_analyzer.handlers import InputHandler
 from boucle_analyzer.metrics import AnalyzerMetrics
 from boucle_contracts.common import RespondentRole, TrainingRef
 from boucle_contracts.feedback.v1 import (
@@ -33,6 +34,7 @@ from boucle_contracts.feedback.v1 import (
 from boucle_contracts.metrics.v1 import ScopeMetricsUpdated
 
 pytestmark = pytest.mark.unit
+TAXONOMIES = load_catalog(None, None)
 
 EVENT_TYPE = SurveyResponseSubmittedV1.EVENT_TYPE
 
@@ -77,7 +79,12 @@ class Analyzer:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
 
     def __post_init__(self) -> None:
-        self.handler = FeedbackHandler(store=self.store, metrics=AnalyzerMetrics(self.registry))
+        self.handler = InputHandler(
+            store=self.store,
+            comments=InMemoryCommentStore(),
+            taxonomies=TAXONOMIES,
+            metrics=AnalyzerMetrics(self.registry),
+        )
 
     def outcomes(self, outcome: str) -> float:
         value = self.registry.get_sample_value(
@@ -98,7 +105,7 @@ def analyzer() -> Analyzer:
 async def test_a_new_response_counts_once_in_every_scope_and_period(analyzer: Analyzer) -> None:
     event = _event(1)
 
-    receipt = await analyzer.handler.on_survey_response(event, _at(0, 7))
+    receipt = await analyzer.handler.handle(event, _at(0, 7))
 
     snapshots = await analyzer.snapshots()
     assert receipt is Receipt.NEW
@@ -116,10 +123,10 @@ async def test_a_new_response_counts_once_in_every_scope_and_period(analyzer: An
 
 async def test_a_redelivered_message_is_recognised_and_counted_once(analyzer: Analyzer) -> None:
     event = _event(1)
-    await analyzer.handler.on_survey_response(event, _at(0, 7))
+    await analyzer.handler.handle(event, _at(0, 7))
 
     # The consumer crashed before committing: the same message comes again, same position.
-    receipt = await analyzer.handler.on_survey_response(event, _at(0, 7))
+    receipt = await analyzer.handler.handle(event, _at(0, 7))
 
     assert receipt is Receipt.REDELIVERY
     for snapshot in (await analyzer.snapshots()).values():
@@ -134,24 +141,24 @@ async def test_the_same_event_published_twice_is_a_duplicate_counted_once(
     analyzer: Analyzer, position: Position
 ) -> None:
     event = _event(1)
-    await analyzer.handler.on_survey_response(event, _at(0, 7))
+    await analyzer.handler.handle(event, _at(0, 7))
     before = await analyzer.snapshots()
 
-    receipt = await analyzer.handler.on_survey_response(event, position)
+    receipt = await analyzer.handler.handle(event, position)
 
     assert receipt is Receipt.DUPLICATE
     assert await analyzer.snapshots() == before
     assert analyzer.outcomes("duplicate") == 1
     # and it stays a duplicate when that copy is itself redelivered
-    assert await analyzer.handler.on_survey_response(event, position) is Receipt.DUPLICATE
+    assert await analyzer.handler.handle(event, position) is Receipt.DUPLICATE
 
 
 async def test_two_different_responses_both_count(analyzer: Analyzer) -> None:
     low = (ScaleAnswer(type="scale", question_id="q", value=1),)
     high = (ScaleAnswer(type="scale", question_id="q", value=5),)
 
-    await analyzer.handler.on_survey_response(_event(1, answers=low), _at(0, 1))
-    await analyzer.handler.on_survey_response(_event(2, answers=high), _at(0, 2))
+    await analyzer.handler.handle(_event(1, answers=low), _at(0, 1))
+    await analyzer.handler.handle(_event(2, answers=high), _at(0, 2))
 
     for snapshot in (await analyzer.snapshots()).values():
         assert (snapshot.responses, snapshot.revision, snapshot.last_event_id) == (2, 2, "evt-2")
@@ -165,8 +172,8 @@ async def test_two_different_responses_both_count(analyzer: Analyzer) -> None:
 
 
 async def test_responses_of_other_sites_only_meet_in_shared_scopes(analyzer: Analyzer) -> None:
-    await analyzer.handler.on_survey_response(_event(1, site_id="lyon"), _at(0, 1))
-    await analyzer.handler.on_survey_response(_event(2, site_id="paris"), _at(1, 1))
+    await analyzer.handler.handle(_event(1, site_id="lyon"), _at(0, 1))
+    await analyzer.handler.handle(_event(2, site_id="paris"), _at(1, 1))
 
     by_level: dict[str, set[int]] = {}
     for snapshot in (await analyzer.snapshots()).values():
@@ -178,15 +185,20 @@ async def test_responses_of_other_sites_only_meet_in_shared_scopes(analyzer: Ana
 
 async def test_a_redelivery_completes_an_application_interrupted_midway() -> None:
     store = FlakyStore(InMemoryAggregateStore(), fail_on_apply_number=5)
-    handler = FeedbackHandler(store=store, metrics=AnalyzerMetrics(CollectorRegistry()))
+    handler = InputHandler(
+        store=store,
+        comments=InMemoryCommentStore(),
+        taxonomies=TAXONOMIES,
+        metrics=AnalyzerMetrics(CollectorRegistry()),
+    )
     event = _event(1)
 
     with pytest.raises(ConnectionError):
-        await handler.on_survey_response(event, _at(0, 7))
+        await handler.handle(event, _at(0, 7))
     partial = await store.inner.pending_snapshots(limit=100)
     assert 0 < len(partial) < 12
 
-    receipt = await handler.on_survey_response(event, _at(0, 7))
+    receipt = await handler.handle(event, _at(0, 7))
 
     snapshots = await store.inner.pending_snapshots(limit=100)
     assert receipt is Receipt.REDELIVERY
@@ -234,6 +246,18 @@ class FlakyStore:
             raise ConnectionError("aggregate written, acknowledgement lost")
         return applied
 
+    async def apply_all(
+        self,
+        *,
+        deltas: Sequence[AggregateDelta],
+        position: Position,
+        event_id: str,
+        redelivery: bool = False,
+    ) -> None:
+        """Like an unordered bulk write cut short: the deltas before the failure are kept."""
+        for delta in deltas:
+            await self.apply(delta=delta, position=position, event_id=event_id)
+
     async def pending_snapshots(self, *, limit: int) -> list[ScopeMetricsUpdated]:
         return await self.inner.pending_snapshots(limit=limit)
 
@@ -277,7 +301,7 @@ def _random_log(rng: random.Random, *, events: int, partitions: int, scales: boo
 
 
 async def _consume(
-    log: Log, handler: FeedbackHandler, rng: random.Random, *, crash_rate: float = 0.0
+    log: Log, handler: InputHandler, rng: random.Random, *, crash_rate: float = 0.0
 ) -> None:
     """One consumer group reading every partition in order, interleaved at random.
 
@@ -293,7 +317,7 @@ async def _consume(
         partition = rng.choice(open_partitions)
         offset = cursor[partition]
         try:
-            await handler.on_survey_response(log[partition][offset], _at(partition, offset))
+            await handler.handle(log[partition][offset], _at(partition, offset))
         except ConnectionError:
             continue
         cursor[partition] += 1
@@ -366,7 +390,12 @@ async def test_any_interleaving_with_failures_and_rewinds_counts_each_response_o
     log = _random_log(rng, events=15, partitions=3, scales=True)
     store = InMemoryAggregateStore()
     flaky = FlakyStore(store, rng=rng, failure_rate=0.03)
-    handler = FeedbackHandler(store=flaky, metrics=AnalyzerMetrics(CollectorRegistry()))
+    handler = InputHandler(
+        store=flaky,
+        comments=InMemoryCommentStore(),
+        taxonomies=TAXONOMIES,
+        metrics=AnalyzerMetrics(CollectorRegistry()),
+    )
 
     await _consume(log, handler, rng, crash_rate=0.05)
 

@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 import pytest
 from prometheus_client import CollectorRegistry
 
-from boucle_analyzer.adapters.memory import InMemoryAggregateStore
+from boucle_analyzer.adapters.memory import InMemoryAggregateStore, InMemoryCommentStore
+from boucle_analyzer.adapters.taxonomy_files import load_catalog
 from boucle_analyzer.domain.aggregation import deltas_for
 from boucle_analyzer.domain.ports import Position
-from boucle_analyzer.handlers import FeedbackHandler, SnapshotPublisher
+from boucle_analyzer.handlers import InputHandler, SnapshotPublisher
 from boucle_analyzer.metrics import AnalyzerMetrics
 from boucle_contracts.common import RespondentRole, TrainingRef
 from boucle_contracts.feedback.v1 import (
@@ -26,6 +27,7 @@ from boucle_contracts.registry import AnyEvent
 from boucle_contracts.scope import ScopeLevel
 
 pytestmark = pytest.mark.unit
+TAXONOMIES = load_catalog(None, None)
 
 AGGREGATES_PER_RESPONSE = 12  # network, site, programme, trainer × day, week, month
 
@@ -76,14 +78,19 @@ class World:
         self.store = InMemoryAggregateStore()
         self.registry = CollectorRegistry()
         metrics = AnalyzerMetrics(self.registry)
-        self.handler = FeedbackHandler(store=self.store, metrics=metrics)
+        self.handler = InputHandler(
+            store=self.store,
+            comments=InMemoryCommentStore(),
+            taxonomies=TAXONOMIES,
+            metrics=metrics,
+        )
         self.sink = sink or ListSink()
         self.publisher = SnapshotPublisher(
             store=self.store, publisher=self.sink, metrics=metrics, batch_size=batch_size
         )
 
     async def receive(self, number: int, offset: int, value: int = 4) -> None:
-        await self.handler.on_survey_response(_event(number, value), Position(TOPIC, 0, offset))
+        await self.handler.handle(_event(number, value), Position(TOPIC, 0, offset))
 
     def published_count(self) -> float:
         return self.registry.get_sample_value("boucle_analyzer_snapshots_published_total") or 0.0

@@ -9,9 +9,10 @@ import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from prometheus_client import CollectorRegistry
 
-from boucle_analyzer.adapters.memory import InMemoryAggregateStore
+from boucle_analyzer.adapters.memory import InMemoryAggregateStore, InMemoryCommentStore
+from boucle_analyzer.adapters.taxonomy_files import load_catalog
 from boucle_analyzer.domain.ports import Position
-from boucle_analyzer.handlers import FeedbackHandler, subscribe
+from boucle_analyzer.handlers import InputHandler, subscribe
 from boucle_analyzer.metrics import AnalyzerMetrics
 from boucle_contracts import kafka as wire
 from boucle_contracts.examples import example_of
@@ -20,6 +21,7 @@ from boucle_runtime.consumer import Consumers
 from boucle_runtime.settings import ServiceSettings
 
 pytestmark = pytest.mark.unit
+TAXONOMIES = load_catalog(None, None)
 
 SETTINGS = ServiceSettings(topic_prefix="unit.")
 
@@ -29,7 +31,15 @@ async def test_a_published_response_is_aggregated_with_its_kafka_position() -> N
     registry = CollectorRegistry()
     store = InMemoryAggregateStore()
     consumers = Consumers(broker, SETTINGS, group="boucle-analyzer", registry=registry)
-    subscribe(consumers, FeedbackHandler(store=store, metrics=AnalyzerMetrics(registry)))
+    subscribe(
+        consumers,
+        InputHandler(
+            store=store,
+            comments=InMemoryCommentStore(),
+            taxonomies=TAXONOMIES,
+            metrics=AnalyzerMetrics(registry),
+        ),
+    )
     consumers.attach()
     event = example_of(SurveyResponseSubmittedV1)
     topic = SETTINGS.topic(TOPIC)

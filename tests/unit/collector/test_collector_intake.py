@@ -169,8 +169,10 @@ async def test_accepted_once_the_sink_has_the_event() -> None:
     registry, sink = CollectorRegistry(), ListSink()
     handler = IntakeHandler(publisher=sink, metrics=CollectorMetrics(registry), timeout_seconds=1)
 
-    event = await handler.accept(SURVEY_RESPONSE, API, RESPONSE)
+    outcome = await handler.accept(SURVEY_RESPONSE, API, RESPONSE)
 
+    event = outcome.event
+    assert not outcome.duplicate
     assert sink.events == [event]
     labels = {"event_type": event.type, "channel": "api"}
     assert _sample(registry, "boucle_collector_accepted_events_total", **labels) == 1
@@ -198,6 +200,128 @@ async def test_unavailable_when_the_sink_fails_or_hangs(sink: Any, message: str)
     labels = {"event_type": SurveyResponseSubmittedV1.EVENT_TYPE, "channel": "api"}
     assert _sample(registry, "boucle_collector_accepted_events_total", **labels) == 0
     rejected = _sample(
-        registry, "boucle_collector_rejected_requests_total", reason="kafka_unavailable"
+        registry,
+        "boucle_collector_rejected_requests_total",
+        reason="kafka_unavailable",
+        channel="api",
     )
     assert rejected == 1
+    assert (
+        sum(
+            s.value
+            for m in registry.collect()
+            if m.name == "boucle_collector_kafka_errors"
+            for s in m.samples
+            if s.name.endswith("_total")
+        )
+        == 1
+    )
+
+
+async def test_a_redelivery_just_accepted_is_a_duplicate_and_is_not_published_again() -> None:
+    registry, sink = CollectorRegistry(), ListSink()
+    handler = IntakeHandler(publisher=sink, metrics=CollectorMetrics(registry), timeout_seconds=1)
+
+    first = await handler.accept(SURVEY_RESPONSE, API, RESPONSE)
+    second = await handler.accept(SURVEY_RESPONSE, API, RESPONSE)
+
+    assert (first.duplicate, second.duplicate) == (False, True)
+    assert (first.status, second.status) == ("accepted", "duplicate")
+    assert second.event.id == first.event.id
+    assert len(sink.events) == 1
+    labels = {"event_type": first.event.type, "channel": "api"}
+    assert _sample(registry, "boucle_collector_duplicate_events_total", **labels) == 1
+    assert _sample(registry, "boucle_collector_accepted_events_total", **labels) == 1
+
+
+async def test_concurrent_deliveries_of_one_response_publish_once() -> None:
+    release = asyncio.Event()
+
+    class SlowSink(ListSink):
+        async def publish(self, event: AnyEvent) -> None:
+            await release.wait()
+            await super().publish(event)
+
+    sink = SlowSink()
+    handler = IntakeHandler(
+        publisher=sink, metrics=CollectorMetrics(CollectorRegistry()), timeout_seconds=1
+    )
+    tasks = [asyncio.create_task(handler.accept(SURVEY_RESPONSE, API, RESPONSE)) for _ in range(3)]
+    await asyncio.sleep(0.01)
+    release.set()
+    outcomes = await asyncio.gather(*tasks)
+
+    assert sorted(o.duplicate for o in outcomes) == [False, True, True]
+    assert len(sink.events) == 1
+
+
+async def test_a_failed_publication_is_not_remembered_so_the_retry_publishes() -> None:
+    sink = FailingSink(ConnectionError("down"))
+    handler = IntakeHandler(
+        publisher=sink, metrics=CollectorMetrics(CollectorRegistry()), timeout_seconds=1
+    )
+    with pytest.raises(IntakeUnavailableError):
+        await handler.accept(SURVEY_RESPONSE, API, RESPONSE)
+    ok = ListSink()
+    handler._publisher = ok  # the broker is back
+
+    outcome = await handler.accept(SURVEY_RESPONSE, API, RESPONSE)
+
+    assert not outcome.duplicate
+    assert len(ok.events) == 1
+
+
+async def test_the_oldest_ids_are_forgotten_beyond_the_capacity() -> None:
+    sink = ListSink()
+    handler = IntakeHandler(
+        publisher=sink,
+        metrics=CollectorMetrics(CollectorRegistry()),
+        timeout_seconds=1,
+        recent_ids=1,
+    )
+    other = RESPONSE.model_copy(update={"response_id": "other-response"})
+
+    await handler.accept(SURVEY_RESPONSE, API, RESPONSE)
+    await handler.accept(SURVEY_RESPONSE, API, other)
+    again = await handler.accept(SURVEY_RESPONSE, API, RESPONSE)
+
+    # Forgotten, hence published again, with the same id: consumers deduplicate on it.
+    assert not again.duplicate
+    assert [e.id for e in sink.events].count(again.event.id) == 2
+
+
+async def test_contacts_in_free_text_are_redacted_before_publication() -> None:
+    sink = ListSink()
+    handler = IntakeHandler(
+        publisher=sink, metrics=CollectorMetrics(CollectorRegistry()), timeout_seconds=1
+    )
+    complaint = example_of(ComplaintReceivedV1).data.model_copy(
+        update={"description": "Rappelez-moi au 06 12 34 56 78 ou marie.dupont@exemple.fr"}
+    )
+    commented = RESPONSE.model_copy(
+        update={"comments": (Comment(comment_id="c-1", text="Écrivez à jean@exemple.fr"),)}
+    )
+
+    await handler.accept(COMPLAINT, API, complaint)
+    await handler.accept(SURVEY_RESPONSE, API, commented)
+
+    published = " ".join(e.to_json_bytes().decode() for e in sink.events)
+    assert "06 12 34 56 78" not in published
+    assert "exemple.fr" not in published
+    assert "Rappelez-moi au [téléphone masqué] ou [email masqué]" in published
+
+
+async def test_a_mask_longer_than_the_number_it_hides_never_breaks_the_length_limit() -> None:
+    sink = ListSink()
+    handler = IntakeHandler(
+        publisher=sink, metrics=CollectorMetrics(CollectorRegistry()), timeout_seconds=1
+    )
+    subject = ("x" * 485) + " 0612345678"  # 496 characters; masked, it would exceed 500
+    complaint = example_of(ComplaintReceivedV1).data.model_copy(update={"subject": subject})
+
+    await handler.accept(COMPLAINT, API, complaint)
+
+    (event,) = sink.events
+    assert len(event.data.subject) == 500
+    assert "0612345678" not in event.data.subject
+    ComplaintReceivedV1.model_validate_json(event.to_json_bytes())  # still a valid event

@@ -1,24 +1,16 @@
 """The collector's HTTP intake: 202 once the sink has the event, 422 for bad input, 503 else.
 
-A bare FastAPI app with the intake router: ``create_app`` would connect to Kafka.
+Without an integrations file (development), so no API key is needed: see
+test_collector_tenancy.py for keys.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
-from prometheus_client import CollectorRegistry
 
-from boucle_collector.api import install_error_handlers, intake_router
 from boucle_collector.domain.intake import event_id_for
-from boucle_collector.handlers import IntakeHandler
-from boucle_collector.metrics import CollectorMetrics
 from boucle_contracts.examples import example_of
 from boucle_contracts.feedback.v1 import SurveyResponseSubmittedV1
 from boucle_contracts.incidents.v1 import ComplaintReceivedV1, HazardReportedV1
@@ -28,6 +20,7 @@ from boucle_contracts.training.v1 import (
     EnrolmentRecordedV1,
     SessionCompletedV1,
 )
+from tests.unit.collector.collector_support import Collector, MakeCollector
 
 pytestmark = pytest.mark.unit
 
@@ -35,43 +28,9 @@ SITE_URL = "/v1/networks/net-1/sites/site-a"
 SURVEY_TYPE = SurveyResponseSubmittedV1.EVENT_TYPE
 
 
-class Sink:
-    """Kafka stand-in: keeps events, or fails, or never answers."""
-
-    def __init__(self) -> None:
-        self.events: list[AnyEvent] = []
-        self.mode = "ok"
-
-    async def publish(self, event: AnyEvent) -> None:
-        if self.mode == "fail":
-            raise ConnectionError("broker down")
-        if self.mode == "hang":
-            await asyncio.Event().wait()
-        self.events.append(event)
-
-
-@dataclass
-class Collector:
-    client: TestClient
-    sink: Sink
-    registry: CollectorRegistry
-
-    def accepted(self, event_type: str = SURVEY_TYPE) -> float:
-        labels = {"event_type": event_type, "channel": "api"}
-        return self.registry.get_sample_value("boucle_collector_accepted_events_total", labels) or 0
-
-
 @pytest.fixture
-def collector() -> Iterator[Collector]:
-    sink, registry = Sink(), CollectorRegistry()
-    handler = IntakeHandler(
-        publisher=sink, metrics=CollectorMetrics(registry), timeout_seconds=0.05
-    )
-    app = FastAPI()
-    app.include_router(intake_router(handler))
-    install_error_handlers(app)
-    with TestClient(app) as client:
-        yield Collector(client, sink, registry)
+def collector(make_collector: MakeCollector) -> Collector:
+    return make_collector(integrations=None)  # no integrations file: the API is open
 
 
 def _survey_body() -> dict[str, Any]:
@@ -96,7 +55,7 @@ def test_a_survey_response_is_accepted_with_its_event_id(collector: Collector) -
         event_type=SURVEY_TYPE,
         natural_id=event.data.response_id,
     )
-    assert collector.accepted() == 1
+    assert collector.accepted(SURVEY_TYPE) == 1
 
 
 def test_tenancy_comes_from_the_path(collector: Collector) -> None:
@@ -110,11 +69,17 @@ def test_tenancy_comes_from_the_path(collector: Collector) -> None:
     assert (document["networkid"], document["siteid"]) == ("reseau-sud", "marseille-1")
 
 
-def test_a_resubmission_answers_with_the_same_event_id(collector: Collector) -> None:
+def test_a_resubmission_is_answered_200_duplicate_and_published_once(
+    collector: Collector,
+) -> None:
     first = collector.client.post(f"{SITE_URL}/survey-responses", json=_survey_body())
     second = collector.client.post(f"{SITE_URL}/survey-responses", json=_survey_body())
 
-    assert first.json()["event_id"] == second.json()["event_id"]
+    assert (first.status_code, second.status_code) == (202, 200)
+    assert second.json() == first.json() | {"status": "duplicate"}
+    assert len(collector.sink.events) == 1
+    labels = {"event_type": SURVEY_TYPE, "channel": "api"}
+    assert collector.sample("boucle_collector_duplicate_events_total", **labels) == 1
 
 
 @pytest.mark.parametrize(
@@ -148,11 +113,12 @@ def test_a_rating_off_its_scale_is_refused_naming_the_answer(collector: Collecto
     response = collector.client.post(f"{SITE_URL}/survey-responses", json=body)
 
     assert response.status_code == 422
+    assert collector.rejected("invalid") == 1
     (error,) = response.json()["detail"]
     assert error["loc"][:3] == ["body", "answers", 1]
     assert "outside the scale" in error["msg"]
     assert collector.sink.events == []
-    assert collector.accepted() == 0
+    assert collector.accepted(SURVEY_TYPE) == 0
 
 
 def test_a_missing_field_is_refused_naming_it(collector: Collector) -> None:
@@ -193,11 +159,8 @@ def test_kafka_unavailable_answers_503_with_retry_after(collector: Collector, mo
     assert response.headers["Retry-After"] == "5"
     assert "nothing was accepted" in response.json()["detail"]
     assert collector.sink.events == []
-    assert collector.accepted() == 0
-    rejected = collector.registry.get_sample_value(
-        "boucle_collector_rejected_requests_total", {"reason": "kafka_unavailable"}
-    )
-    assert rejected == 1
+    assert collector.accepted(SURVEY_TYPE) == 0
+    assert collector.rejected("kafka_unavailable") == 1
 
 
 def test_after_an_outage_the_same_request_is_accepted(collector: Collector) -> None:
@@ -208,4 +171,4 @@ def test_after_an_outage_the_same_request_is_accepted(collector: Collector) -> N
     accepted = collector.client.post(f"{SITE_URL}/survey-responses", json=_survey_body())
 
     assert (refused.status_code, accepted.status_code) == (503, 202)
-    assert collector.accepted() == 1
+    assert collector.accepted(SURVEY_TYPE) == 1

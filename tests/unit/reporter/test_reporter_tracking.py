@@ -1,19 +1,28 @@
-"""The improvement tracking table handed to French auditors, as CSV."""
+"""The improvement tracking table handed to French auditors: rows and CSV."""
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
-from boucle_contracts.cases.v1 import CaseSource, ComplaintCaseOpened, ComplaintCaseOpenedV1
 from boucle_contracts.common import Period
-from boucle_contracts.examples import example_of
 from boucle_contracts.metrics.v1 import DimensionFigures, Granularity, ScopeMetricsUpdated
 from boucle_contracts.scope import Scope, ScopeLevel
-from boucle_reporter.domain.tracking import COLUMNS, TrackingRow, analysis_row, case_row, to_csv
+from boucle_reporter.domain.model import ActionView, CaseView
+from boucle_reporter.domain.tracking import (
+    COLUMNS,
+    TrackingRow,
+    action_row,
+    analysis_row,
+    case_row,
+    columns,
+    to_csv,
+    tracking_rows,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -27,6 +36,8 @@ HEADERS = [
     "Mesure",
     "Responsable",
     "Échéance",
+    "Début",
+    "Fin",
     "Statut",
     "Efficacité",
 ]
@@ -67,6 +78,38 @@ def _parse(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";"))
 
 
+CASE = CaseView(
+    case_id="case-1",
+    site_id="lyon-part-dieu",
+    source="complaint",
+    source_ref="rec-2025-012",
+    opened_at=datetime(2025, 3, 17, 10, tzinfo=UTC),
+    summary="Salariés bloqués par les coupures de la plateforme",
+    status="answered",
+    answer_due_at=datetime(2025, 3, 31, 10, tzinfo=UTC),
+    answered_at=datetime(2025, 3, 20, 10, tzinfo=UTC),
+    root_cause="Hébergeur saturé",
+    action_ids=("act-1",),
+)
+ACTION = ActionView(
+    action_id="act-1",
+    site_id="lyon-part-dieu",
+    title="Changer d'hébergeur",
+    problem="Coupures de la plateforme",
+    origin="complaint_case",
+    source_kinds=("complaint",),
+    source_refs=("rec-2025-012",),
+    status="done",
+    created_at=datetime(2025, 3, 18, 9, tzinfo=UTC),
+    owner="resp-it",
+    due_date=date(2025, 4, 30),
+    started_at=datetime(2025, 3, 21, tzinfo=UTC),
+    finished_at=datetime(2025, 4, 20, tzinfo=UTC),
+    analysis="Hébergeur saturé",
+    outcome="effective",
+)
+
+
 def test_the_table_opens_in_a_french_excel_with_its_french_headers() -> None:
     text = to_csv([])
 
@@ -74,6 +117,7 @@ def test_the_table_opens_in_a_french_excel_with_its_french_headers() -> None:
     assert text.endswith("\r\n")
     assert text.removeprefix("\ufeff").split("\r\n")[0] == ";".join(HEADERS)
     assert list(COLUMNS) == HEADERS
+    assert columns("en")[4:7] == ("Finding", "Analysis", "Measure")
 
 
 def test_an_analysis_row_reads_as_an_auditor_expects() -> None:
@@ -85,10 +129,7 @@ def test_an_analysis_row_reads_as_an_auditor_expects() -> None:
         "Analyse des appréciations",
         "analyse-lyon-2025-03",
         "2 réponse(s), satisfaction moyenne 3,5/5, taux de satisfaction 50 %",
-        "",
-        "",
-        "",
-        "",
+        *[""] * 6,
         "Analysé",
         "",
     )
@@ -110,6 +151,12 @@ def test_figures_use_french_decimals(ratings: list[int], mean: str, rate: str) -
     assert "." not in finding
 
 
+def test_english_figures_use_decimal_points() -> None:
+    finding = analysis_row(_month("lyon", 2025, 3, (_overall([3, 4]),)), "en").finding
+
+    assert finding == "2 response(s), mean satisfaction 3.5/5, satisfaction rate 50 %"
+
+
 def test_without_overall_ratings_only_the_response_count_is_given() -> None:
     platform = _overall([2, 2]).model_copy(update={"dimension": "platform"})
 
@@ -118,10 +165,8 @@ def test_without_overall_ratings_only_the_response_count_is_given() -> None:
     assert row.finding == "3 réponse(s)"
 
 
-def test_a_case_row_shows_source_reference_summary_due_date_and_status() -> None:
-    case = example_of(ComplaintCaseOpenedV1).data
-
-    row = case_row(case, "lyon-part-dieu", "Reçue")
+def test_a_case_row_shows_source_cause_measure_due_date_and_status() -> None:
+    row = case_row(CASE, "fr", ["Changer d'hébergeur"])
 
     assert row.cells() == (
         "2025-03-17",
@@ -129,52 +174,84 @@ def test_a_case_row_shows_source_reference_summary_due_date_and_status() -> None
         "Réclamation",
         "rec-2025-012",
         "Salariés bloqués par les coupures de la plateforme",
-        "",
-        "",
+        "Hébergeur saturé",
+        "Changer d'hébergeur",
         "",
         "2025-03-31",
-        "Reçue",
+        "",
+        "2025-03-20",
+        "Répondue",
         "",
     )
 
 
-@pytest.mark.parametrize(
-    ("source", "label"), [(CaseSource.HAZARD, "Aléa"), (CaseSource.DIFFICULTY, "Difficulté")]
-)
-def test_incident_rows_name_their_kind_in_french(source: CaseSource, label: str) -> None:
-    case: ComplaintCaseOpened = example_of(ComplaintCaseOpenedV1).data.model_copy(
-        update={"source": source, "answer_due_at": None, "acknowledge_due_at": None}
+@pytest.mark.parametrize(("source", "label"), [("hazard", "Aléa"), ("difficulty", "Difficulté")])
+def test_incident_rows_name_their_kind_in_french(source: str, label: str) -> None:
+    case = CaseView(
+        case_id="c",
+        site_id=None,
+        source=source,
+        source_ref="ale-1",
+        opened_at=CASE.opened_at,
+        summary="Formateur absent",
+        status="received",
     )
 
-    row = case_row(case, None, "Reçue")
+    row = case_row(case)
 
-    assert (row.source, row.site, row.due) == (label, "", "")
+    assert (row.source, row.site, row.due, row.status) == (label, "", None, "Reçue")
+
+
+def test_an_action_row_carries_owner_dates_status_and_effectiveness() -> None:
+    row = action_row(ACTION)
+
+    assert row.values() == (
+        date(2025, 3, 18),
+        "lyon-part-dieu",
+        "Réclamation",
+        "act-1",
+        "Coupures de la plateforme",
+        "Hébergeur saturé",
+        "Changer d'hébergeur",
+        "resp-it",
+        date(2025, 4, 30),
+        date(2025, 3, 21),
+        date(2025, 4, 20),
+        "Réalisée",
+        "Efficace",
+    )
+
+
+def test_a_finished_action_never_evaluated_says_so() -> None:
+    row = action_row(ACTION)
+    unevaluated = action_row(dataclasses.replace(ACTION, outcome=None))
+
+    assert row.effectiveness == "Efficace"
+    assert unevaluated.effectiveness == "Non évaluée"
 
 
 def test_rows_are_sorted_by_date_then_site() -> None:
-    case = example_of(ComplaintCaseOpenedV1).data  # 2025-03-17
     rows = [
-        case_row(case, "lyon-part-dieu", "Reçue"),
+        *tracking_rows(analyses=[], cases=[CASE], actions=[ACTION]),
         analysis_row(_month("paris", 2025, 4, (_overall([4]),))),
         analysis_row(_month("paris", 2025, 3, (_overall([4]),))),
-        analysis_row(_month("lyon", 2025, 3, (_overall([4]),))),
         analysis_row(_month("lyon", 2024, 12, (_overall([4]),))),
     ]
 
     body = _parse(to_csv(rows))[1:]
 
-    assert [(r[0], r[1]) for r in body] == [
-        ("2024-12-01", "lyon"),
-        ("2025-03-01", "lyon"),
-        ("2025-03-01", "paris"),
-        ("2025-03-17", "lyon-part-dieu"),
-        ("2025-04-01", "paris"),
+    assert [(r[0], r[1], r[3]) for r in body] == [
+        ("2024-12-01", "lyon", "analyse-lyon-2024-12"),
+        ("2025-03-01", "paris", "analyse-paris-2025-03"),
+        ("2025-03-17", "lyon-part-dieu", "rec-2025-012"),
+        ("2025-03-18", "lyon-part-dieu", "act-1"),
+        ("2025-04-01", "paris", "analyse-paris-2025-04"),
     ]
 
 
 def test_cells_with_separators_and_quotes_survive_the_round_trip() -> None:
     row = TrackingRow(
-        date=datetime(2025, 3, 17, tzinfo=UTC),
+        date=date(2025, 3, 17),
         site="lyon",
         source="Réclamation",
         reference="rec-1",

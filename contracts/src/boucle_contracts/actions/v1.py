@@ -99,6 +99,40 @@ class ImprovementActionEvaluated(ContractModel):
     note: ShortText | None = None
 
 
+class ImprovementActionUpdated(ContractModel):
+    """The written fields of an action changed (no status change): who, when, what."""
+
+    EVENT_NAME: ClassVar[str] = "improvement_action_updated"
+
+    action_id: Identifier
+    at: Timestamp
+    actor: Identifier
+    revision: int = Field(ge=1)
+    fields: tuple[Identifier, ...] = Field(description="Names of the fields changed.")
+    title: ShortText
+    owner: Identifier | None = None
+    due_date: date | None = None
+    priority: Priority = Priority.MEDIUM
+    kpi: KpiTarget | None = None
+    measures: tuple[LongText, ...] = ()
+    root_cause_analysis: LongText | None = None
+
+
+class AnalysisMeetingRecorded(ContractModel):
+    """An analysis meeting (réunion d'analyse, bilan de session) was held: evidence of step 2."""
+
+    EVENT_NAME: ClassVar[str] = "analysis_meeting_recorded"
+
+    meeting_id: Identifier
+    kind: Literal["analysis", "course_review"]
+    held_at: Timestamp
+    title: ShortText
+    attendees: tuple[ShortText, ...] = Field(description="Ids or roles, not names.")
+    data_reviewed: tuple[ShortText, ...] = ()
+    decisions: tuple[LongText, ...] = ()
+    recorded_by: Identifier
+
+
 class ImprovementActionCreatedV1(Envelope[ImprovementActionCreated]):
     EVENT_TYPE: ClassVar[str] = event_type(FAMILY, ImprovementActionCreated.EVENT_NAME, 1)
     TOPIC: ClassVar[str] = TOPIC
@@ -120,4 +154,24 @@ class ImprovementActionEvaluatedV1(Envelope[ImprovementActionEvaluated]):
     type: Literal["fr.boucle.actions.improvement_action_evaluated.v1"]
 
 
-EVENTS = (ImprovementActionCreatedV1, ImprovementActionTransitionedV1, ImprovementActionEvaluatedV1)
+class ImprovementActionUpdatedV1(Envelope[ImprovementActionUpdated]):
+    EVENT_TYPE: ClassVar[str] = event_type(FAMILY, ImprovementActionUpdated.EVENT_NAME, 1)
+    TOPIC: ClassVar[str] = TOPIC
+    DATA_SCHEMA: ClassVar[str] = data_schema(FAMILY, ImprovementActionUpdated.EVENT_NAME, 1)
+    type: Literal["fr.boucle.actions.improvement_action_updated.v1"]
+
+
+class AnalysisMeetingRecordedV1(Envelope[AnalysisMeetingRecorded]):
+    EVENT_TYPE: ClassVar[str] = event_type(FAMILY, AnalysisMeetingRecorded.EVENT_NAME, 1)
+    TOPIC: ClassVar[str] = TOPIC
+    DATA_SCHEMA: ClassVar[str] = data_schema(FAMILY, AnalysisMeetingRecorded.EVENT_NAME, 1)
+    type: Literal["fr.boucle.actions.analysis_meeting_recorded.v1"]
+
+
+EVENTS = (
+    ImprovementActionCreatedV1,
+    ImprovementActionTransitionedV1,
+    ImprovementActionEvaluatedV1,
+    ImprovementActionUpdatedV1,
+    AnalysisMeetingRecordedV1,
+)

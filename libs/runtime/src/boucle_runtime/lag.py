@@ -27,10 +27,16 @@ class LagMonitor:
             ["group", "topic", "partition"],
             registry=registry,
         )
+        self._reported: set[tuple[str, str, str]] = set()
 
     async def sample(self) -> int:
-        """Update the gauges from every running consumer; returns the total lag seen."""
+        """Update the gauges from every running consumer; returns the total lag seen.
+
+        Partitions this replica no longer owns (after a rebalance) lose their gauge, so a
+        stale value never lingers beside the new owner's.
+        """
         total = 0
+        seen: set[tuple[str, str, str]] = set()
         for subscriber in self._broker.subscribers:
             consumer: Any = getattr(subscriber, "consumer", None)
             group = getattr(consumer, "_group_id", None) if consumer is not None else None
@@ -41,8 +47,13 @@ class LagMonitor:
                 if highwater is None:
                     continue  # no fetch yet on this partition
                 lag = max(0, highwater - await consumer.position(partition))
-                self._lag.labels(group, partition.topic, str(partition.partition)).set(lag)
+                labels = (group, partition.topic, str(partition.partition))
+                self._lag.labels(*labels).set(lag)
+                seen.add(labels)
                 total += lag
+        for labels in self._reported - seen:
+            self._lag.remove(*labels)
+        self._reported = seen
         return total
 
     async def run(self, stopping: asyncio.Event, interval_seconds: float = 10.0) -> None:

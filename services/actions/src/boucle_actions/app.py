@@ -2,20 +2,38 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from boucle_actions import __version__
-from boucle_actions.adapters.mongo import MongoCaseRepository, MongoKpiRepository
-from boucle_actions.api import read_router
-from boucle_actions.handlers import CaseIntake, KpiIntake, deadlines_of, subscribe
+from boucle_actions.adapters.mongo import (
+    MongoActionRepository,
+    MongoCaseRepository,
+    MongoDeadlineSettings,
+    MongoKpiRepository,
+    MongoMeetingRepository,
+    refresh_gauges,
+)
+from boucle_actions.api import action_router, case_router, install_error_handlers, kpi_router
+from boucle_actions.domain.cases import deadlines_of
+from boucle_actions.domain.effectiveness import EvaluationPolicy
+from boucle_actions.handlers import (
+    CaseIntake,
+    DegradationIntake,
+    KpiIntake,
+    Sweeper,
+    deadline_policy,
+    subscribe,
+)
 from boucle_actions.metrics import ActionsMetrics
 from boucle_actions.settings import ActionsSettings
-from boucle_contracts.cases.v1 import TOPIC as CASES_TOPIC
-from boucle_contracts.cases.v1 import ComplaintCaseOpenedV1
-from boucle_contracts.incidents.v1 import TOPIC as INCIDENTS_TOPIC
-from boucle_contracts.metrics.v1 import TOPIC as METRICS_TOPIC
+from boucle_actions.usecases import ActionWorkflow, CaseWorkflow, MeetingWorkflow, Relay
+from boucle_contracts.actions.v1 import EVENTS as ACTION_EVENTS
+from boucle_contracts.cases.v1 import EVENTS as CASE_EVENTS
 from boucle_contracts.registry import TOPICS, dead_letter_topic
+from boucle_runtime.auth import TokenVerifier, install_access_errors, principal_dependency
 from boucle_runtime.consumer import Consumers
 from boucle_runtime.kafka import EventPublisher, make_broker
 from boucle_runtime.logging import configure_logging
@@ -23,6 +41,13 @@ from boucle_runtime.mongo import mongo_client, mongo_ping
 from boucle_runtime.service import service_app
 
 SERVICE = "actions"
+TOPIC_NAMES = {
+    "boucle.incidents.v1",
+    "boucle.metrics.v1",
+    "boucle.signals.v1",
+    "boucle.cases.v1",
+    "boucle.actions.v1",
+}
 
 
 def create_app(settings: ActionsSettings) -> FastAPI:
@@ -31,38 +56,87 @@ def create_app(settings: ActionsSettings) -> FastAPI:
     metrics = ActionsMetrics(registry)
     broker = make_broker(settings, service=SERVICE, registry=registry)
     client = mongo_client(settings, app_name=f"boucle-{SERVICE}")
-    cases = MongoCaseRepository(client, settings.mongodb_database)
-    kpis = MongoKpiRepository(client, settings.mongodb_database)
+    db = settings.mongodb_database
+    cases = MongoCaseRepository(client, db)
+    actions = MongoActionRepository(client, db)
+    meetings = MongoMeetingRepository(client, db)
+    kpis = MongoKpiRepository(client, db)
+    policy = deadline_policy(
+        deadlines_of(settings.acknowledge_within_hours, settings.answer_within_days),
+        settings.deadlines_file,
+    )
+    deadlines = MongoDeadlineSettings(client, db, fallback=policy.for_network)
+    publisher = EventPublisher(broker, settings, [*CASE_EVENTS, *ACTION_EVENTS])
+    relay = Relay(publisher)
+    case_flow = CaseWorkflow(cases=cases, relay=relay, metrics=metrics)
+    action_flow = ActionWorkflow(
+        actions=actions,
+        cases=case_flow,
+        meetings=meetings,
+        kpis=kpis,
+        relay=relay,
+        policy=EvaluationPolicy(
+            window=timedelta(days=settings.evaluation_window_days),
+            granularity=settings.evaluation_granularity,
+            min_sample_size=settings.evaluation_min_sample_size,
+            alpha=settings.evaluation_alpha,
+        ),
+    )
+    meeting_flow = MeetingWorkflow(meetings=meetings, relay=relay)
 
     consumers = Consumers(broker, settings, group=settings.consumer_group, registry=registry)
     subscribe(
         consumers,
-        CaseIntake(
-            cases=cases,
-            publisher=EventPublisher(broker, settings, [ComplaintCaseOpenedV1]),
-            deadlines=deadlines_of(settings.acknowledge_within_hours, settings.answer_within_days),
-            metrics=metrics,
-        ),
+        CaseIntake(cases=cases, publisher=publisher, deadlines=deadlines, metrics=metrics),
         KpiIntake(kpis=kpis, metrics=metrics),
+        DegradationIntake(actions=action_flow, metrics=metrics),
     )
     consumers.attach()
+
+    async def gauges() -> None:
+        await refresh_gauges(cases=cases, actions=actions, metrics=metrics)
+
+    sweeper = Sweeper(
+        cases=case_flow,
+        actions=action_flow,
+        meetings=meeting_flow,
+        relay=relay,
+        gauges=gauges,
+    )
+    current = principal_dependency(TokenVerifier(settings))
 
     async def close_client() -> None:
         await client.close()
 
-    return service_app(
+    app = service_app(
         name="Boucle actions",
         version=__version__,
-        description="Complaint cases and improvement plans, from signal to proven effect.",
+        description=(
+            "Complaint cases (indicator 31) and improvement plans (indicator 32), from signal "
+            "to proven effect. Every /v1 route needs a bearer JWT."
+        ),
         settings=settings,
         broker=broker,
         registry=registry,
-        topics=[
-            spec for spec in TOPICS if spec.name in {INCIDENTS_TOPIC, METRICS_TOPIC, CASES_TOPIC}
-        ],
+        topics=[spec for spec in TOPICS if spec.name in TOPIC_NAMES],
         extra_topics=[dead_letter_topic(settings.consumer_group)],
         checks={"mongodb": mongo_ping(client)},
-        routers=[read_router(cases=cases, kpis=kpis)],
-        on_startup=[cases.create_indexes, kpis.create_indexes],
+        routers=[
+            case_router(cases=case_flow, deadlines=deadlines, principal=current),
+            action_router(
+                actions=action_flow, cases=case_flow, meetings=meeting_flow, principal=current
+            ),
+            kpi_router(kpis=kpis, principal=current),
+        ],
+        on_startup=[
+            cases.create_indexes,
+            actions.create_indexes,
+            meetings.create_indexes,
+            kpis.create_indexes,
+        ],
         on_shutdown=[close_client],
+        background=[sweeper.loop(settings.sweep_interval_seconds)],
     )
+    install_access_errors(app)
+    install_error_handlers(app)
+    return app

@@ -1,16 +1,34 @@
-"""Contract in, domain, contract out: incidents open cases; analyzer figures feed KPIs."""
+"""Contract in, domain, contract out: incidents open cases, analyzer figures feed KPIs,
+degradations become draft actions; and the periodic sweep (deadlines, evaluations, outboxes).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import uuid
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import Any
 
-from boucle_actions.domain.cases import Deadlines, open_complaint_case, open_incident_case
-from boucle_actions.domain.ports import CaseRepository, KpiRepository
+from boucle_actions.domain.actions import OPEN_ACTION_STATUSES, Action
+from boucle_actions.domain.cases import (
+    OPEN_CASE_STATUSES,
+    DeadlinePolicy,
+    Deadlines,
+    deadlines_of,
+    open_complaint_case,
+    open_incident_case,
+)
+from boucle_actions.domain.ports import CaseRepository, DeadlineSettings, KpiRepository
 from boucle_actions.metrics import ActionsMetrics
+from boucle_actions.usecases import ActionWorkflow, CaseWorkflow, MeetingWorkflow, Relay
 from boucle_contracts.cases.v1 import ComplaintCaseOpened, ComplaintCaseOpenedV1
 from boucle_contracts.incidents.v1 import ComplaintReceivedV1, HazardReportedV1
 from boucle_contracts.metrics.v1 import ScopeMetricsUpdatedV1
+from boucle_contracts.registry import AnyEvent
+from boucle_contracts.signals.v1 import DegradationDetectedV1, DegradationResolvedV1
 from boucle_runtime.consumer import Consumers
 from boucle_runtime.kafka import EventSink
 from boucle_runtime.logging import get_logger
@@ -32,7 +50,7 @@ class CaseIntake:
         *,
         cases: CaseRepository,
         publisher: EventSink,
-        deadlines: Deadlines,
+        deadlines: DeadlineSettings,
         metrics: ActionsMetrics,
     ) -> None:
         self._cases = cases
@@ -43,10 +61,11 @@ class CaseIntake:
     async def on_incident(
         self, event: ComplaintReceivedV1 | HazardReportedV1
     ) -> ComplaintCaseOpened:
+        deadlines = await self._deadlines.deadlines_for(network_id=event.network_id)
         if isinstance(event, ComplaintReceivedV1):
-            case = open_complaint_case(event.id, event.data, self._deadlines)
+            case = open_complaint_case(event.id, event.data, deadlines)
         else:
-            case = open_incident_case(event.id, event.data, self._deadlines)
+            case = open_incident_case(event.id, event.data, deadlines)
         await self._cases.open(case=case, network_id=event.network_id, site_id=event.site_id)
         if await self._cases.unannounced(case_id=case.case_id):
             announcement = ComplaintCaseOpenedV1.create(
@@ -74,16 +93,108 @@ class KpiIntake:
         return stored
 
 
-def deadlines_of(acknowledge_within_hours: int, answer_within_days: int) -> Deadlines:
-    return Deadlines(timedelta(hours=acknowledge_within_hours), timedelta(days=answer_within_days))
+class DegradationIntake:
+    """A detected degradation becomes one draft action (a person accepts it or not); its
+    resolution is noted on the draft while nobody has decided yet."""
+
+    def __init__(self, *, actions: ActionWorkflow, metrics: ActionsMetrics) -> None:
+        self._actions = actions
+        self._metrics = metrics
+
+    async def on_resolution(self, event: DegradationResolvedV1) -> None:
+        await self._actions.note_resolution(event)
+
+    async def on_degradation(self, event: DegradationDetectedV1) -> Action:
+        draft, made = await self._actions.draft_from(event)
+        if made:
+            self._metrics.drafts.inc()
+            log.info("action_drafted", action_id=draft.action_id)
+        return draft
 
 
-def subscribe(consumers: Consumers, cases: CaseIntake, kpis: KpiIntake) -> None:
-    @consumers.subscriber(handles=[ComplaintReceivedV1, HazardReportedV1, ScopeMetricsUpdatedV1])
+def deadline_policy(default: Deadlines, path: Path | None) -> DeadlinePolicy:
+    """The default deadlines, with the per-network ones of the configuration file if any."""
+    if path is None:
+        return DeadlinePolicy(default)
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return DeadlinePolicy(
+        default,
+        {
+            network: deadlines_of(values["acknowledge_within_hours"], values["answer_within_days"])
+            for network, values in raw.items()
+        },
+    )
+
+
+def subscribe(
+    consumers: Consumers,
+    cases: CaseIntake,
+    kpis: KpiIntake,
+    degradations: DegradationIntake | None = None,
+) -> None:
+    handled: list[type[AnyEvent]] = [ComplaintReceivedV1, HazardReportedV1, ScopeMetricsUpdatedV1]
+    if degradations is not None:
+        handled += [DegradationDetectedV1, DegradationResolvedV1]
+
+    @consumers.subscriber(handles=handled)
     async def on_event(
-        event: ComplaintReceivedV1 | HazardReportedV1 | ScopeMetricsUpdatedV1,
+        event: ComplaintReceivedV1
+        | HazardReportedV1
+        | ScopeMetricsUpdatedV1
+        | DegradationDetectedV1
+        | DegradationResolvedV1,
     ) -> None:
         if isinstance(event, ScopeMetricsUpdatedV1):
             await kpis.on_snapshot(event)
-        else:
+        elif isinstance(event, ComplaintReceivedV1 | HazardReportedV1):
             await cases.on_incident(event)
+        elif degradations is None:
+            return
+        elif isinstance(event, DegradationDetectedV1):
+            await degradations.on_degradation(event)
+        else:
+            await degradations.on_resolution(event)
+
+
+class Sweeper:
+    """The periodic loop: publish leftover outboxes, announce overdue cases, evaluate done
+    actions whose window has passed, refresh the gauges. Each step is idempotent."""
+
+    def __init__(
+        self,
+        *,
+        cases: CaseWorkflow,
+        actions: ActionWorkflow,
+        meetings: MeetingWorkflow,
+        relay: Relay,
+        gauges: Callable[[], Awaitable[None]],
+    ) -> None:
+        self._cases = cases
+        self._actions = actions
+        self._meetings = meetings
+        self._relay = relay
+        self._gauges = gauges
+
+    async def sweep(self) -> None:
+        await self._relay.drain(self._cases.cases)
+        await self._relay.drain(self._actions.actions)
+        await self._relay.drain(self._meetings.meetings)
+        await self._cases.sweep_overdue()
+        await self._actions.sweep_evaluations()
+        await self._gauges()
+
+    def loop(self, interval_seconds: float) -> Callable[[asyncio.Event], Coroutine[Any, Any, None]]:
+        async def run(stopping: asyncio.Event) -> None:
+            while not stopping.is_set():
+                try:
+                    await self.sweep()
+                except Exception as exc:  # a database hiccup must not end the loop
+                    log.warning("sweep_failed", error=repr(exc))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), interval_seconds)
+
+        return run
+
+
+OPEN_CASES = sorted(s.value for s in OPEN_CASE_STATUSES)
+OPEN_ACTIONS = sorted(s.value for s in OPEN_ACTION_STATUSES)

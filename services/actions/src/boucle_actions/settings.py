@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from boucle_contracts.metrics.v1 import Granularity
+from boucle_runtime.auth import AuthSettings
 from boucle_runtime.settings import MongoSettings, ServiceSettings
 
 
-class ActionsSettings(ServiceSettings, MongoSettings):
+class ActionsSettings(ServiceSettings, MongoSettings, AuthSettings):
     model_config = SettingsConfigDict(env_prefix="BOUCLE_ACTIONS_", env_file=".env", extra="ignore")
 
     http_port: int = Field(default=8083, ge=0, le=65535)
@@ -19,4 +23,29 @@ class ActionsSettings(ServiceSettings, MongoSettings):
     )
     answer_within_days: int = Field(
         default=15, gt=0, description="Default deadline to answer a complaint."
+    )
+    deadlines_file: Path | None = Field(
+        default=None,
+        description=(
+            "JSON file of per-network deadlines: "
+            '{"<network_id>": {"acknowledge_within_hours": 24, "answer_within_days": 10}}. '
+            "Overrides set through the API win over it."
+        ),
+    )
+    sweep_interval_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often overdue cases, due evaluations, outboxes and gauges are checked.",
+    )
+    evaluation_window_days: int = Field(
+        default=28, gt=0, description="Window compared before and after an action, in days."
+    )
+    evaluation_granularity: Granularity = Field(
+        default=Granularity.WEEK, description="Analyzer periods summed over each window."
+    )
+    evaluation_min_sample_size: int = Field(
+        default=30, ge=2, description="Fewer answers on either side is inconclusive."
+    )
+    evaluation_alpha: float = Field(
+        default=0.05, gt=0, lt=1, description="Significance level of the improvement test."
     )

@@ -13,14 +13,44 @@ class CollectorMetrics:
             ["event_type", "channel"],
             registry=registry,
         )
+        self.duplicates = Counter(
+            "boucle_collector_duplicate_events",
+            "Deliveries of an event this replica had just accepted: answered, not republished.",
+            ["event_type", "channel"],
+            registry=registry,
+        )
         self.rejected = Counter(
             "boucle_collector_rejected_requests",
-            "Requests refused, by reason.",
-            ["reason"],
+            "Requests or items refused, by reason and channel.",
+            ["reason", "channel"],
+            registry=registry,
+        )
+        self.unmapped = Counter(
+            "boucle_collector_unmapped_answers",
+            "Platform answers no mapping covered, kept raw in the event's unmapped list.",
+            ["channel", "integration"],
+            registry=registry,
+        )
+        self.kafka_errors = Counter(
+            "boucle_collector_kafka_errors",
+            "Publications Kafka did not acknowledge in time, by error type.",
+            ["error"],
             registry=registry,
         )
         self.publish_seconds = Histogram(
             "boucle_collector_publish_seconds",
             "Time until Kafka acknowledged an event.",
+            registry=registry,
+        )
+        self.request_seconds = Histogram(
+            "boucle_collector_request_seconds",
+            "Time to answer an intake or webhook request, by channel and status code.",
+            ["channel", "status"],
+            registry=registry,
+        )
+        self.integrations_reloads = Counter(
+            "boucle_collector_integrations_reloads",
+            "Loads of the integrations file, by outcome (loaded, invalid).",
+            ["outcome"],
             registry=registry,
         )

@@ -1,32 +1,32 @@
-"""Contract in, read model out: every event is evidence; some also shape the documents."""
+"""Contract in, evidence and read model out: every event is recorded, then projected."""
 
 from __future__ import annotations
 
-from boucle_contracts.cases.v1 import ComplaintCaseOpenedV1
-from boucle_contracts.metrics.v1 import ScopeMetricsUpdatedV1
 from boucle_contracts.registry import ALL_EVENTS, AnyEvent
-from boucle_reporter.domain.ports import ReadModel
+from boucle_reporter.domain.ports import EvidenceLog, ReadModel
+from boucle_reporter.domain.projection import writes_for
 from boucle_reporter.metrics import ReporterMetrics
 from boucle_runtime.consumer import Consumers
-from boucle_runtime.logging import get_logger
-
-log = get_logger(__name__)
 
 
 class EvidenceRecorder:
-    def __init__(self, *, read_model: ReadModel, metrics: ReporterMetrics) -> None:
+    """Append to the network's hash chain first, then project with its sequence number.
+
+    A redelivered event comes back with its first sequence number, so the projection's
+    guarded writes (counters, revisions) ignore what they already applied.
+    """
+
+    def __init__(
+        self, *, evidence: EvidenceLog, read_model: ReadModel, metrics: ReporterMetrics
+    ) -> None:
+        self._evidence = evidence
         self._read_model = read_model
         self._metrics = metrics
 
     async def on_event(self, event: AnyEvent) -> None:
-        recorded = await self._read_model.record_evidence(event=event)
+        seq, recorded = await self._evidence.append(event=event)
         self._metrics.evidence.labels(event.type, "recorded" if recorded else "duplicate").inc()
-        if isinstance(event, ScopeMetricsUpdatedV1):
-            await self._read_model.keep_analysis(snapshot=event.data)
-        elif isinstance(event, ComplaintCaseOpenedV1):
-            await self._read_model.keep_case(
-                case=event.data, network_id=event.network_id, site_id=event.site_id
-            )
+        await self._read_model.apply(writes_for(event, seq))
 
 
 def subscribe(consumers: Consumers, recorder: EvidenceRecorder) -> None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 from typing import Protocol
 
 from boucle_analyzer.domain.aggregation import AggregateDelta
-from boucle_contracts.metrics.v1 import ScopeMetricsUpdated
+from boucle_analyzer.domain.detection import Episode, ScopeSeries
+from boucle_contracts.metrics.v1 import Granularity, ScopeMetricsUpdated
+from boucle_contracts.scope import ScopeLevel
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +35,19 @@ class Receipt(Enum):
     DUPLICATE = "duplicate"  # same event id at another position: already counted, skip
 
 
+@dataclass(frozen=True, slots=True)
+class FigureQuery:
+    network_id: str
+    granularity: Granularity
+    start: datetime | None = None  # periods starting at or after
+    end: datetime | None = None  # periods starting before
+    level: ScopeLevel | None = None
+    site_id: str | None = None
+    programme_id: str | None = None
+    trainer_id: str | None = None
+    limit: int = 500
+
+
 class AggregateStore(Protocol):
     async def receive(self, *, event_id: str, position: Position) -> Receipt: ...
 
@@ -37,6 +55,74 @@ class AggregateStore(Protocol):
         """Add ``delta`` unless this position was already applied to that aggregate."""
         ...
 
+    async def apply_all(
+        self,
+        *,
+        deltas: Sequence[AggregateDelta],
+        position: Position,
+        event_id: str,
+        redelivery: bool = False,
+    ) -> None:
+        """Add each delta not yet applied at this position (one round trip when possible)."""
+        ...
+
     async def pending_snapshots(self, *, limit: int) -> list[ScopeMetricsUpdated]: ...
 
     async def mark_published(self, *, snapshot: ScopeMetricsUpdated) -> None: ...
+
+
+class FigureReader(Protocol):
+    async def figures(self, *, query: FigureQuery) -> list[ScopeMetricsUpdated]: ...
+
+    async def networks(self) -> list[str]: ...
+
+    async def weekly_series(self, *, network_id: str, since: datetime) -> list[ScopeSeries]:
+        """Every scope's weekly counters of a network, for weeks starting at ``since`` or later."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CommentRecord:
+    """What is kept of a free comment or complaint text: never the text itself."""
+
+    comment_id: str
+    network_id: str
+    scope_keys: tuple[str, ...]
+    at: datetime
+    source: str  # "survey" or "complaint"
+    themes: tuple[str, ...]  # themes of its negative clauses
+    negative: bool
+    stems: tuple[str, ...]
+    event_id: str
+
+
+class CommentStore(Protocol):
+    async def keep(self, *, records: Sequence[CommentRecord]) -> None:
+        """Store each record once (idempotent on network and comment id)."""
+        ...
+
+    async def examples(
+        self, *, network_id: str, scope_key: str, start: datetime, end: datetime, limit: int
+    ) -> list[CommentRecord]:
+        """Negative comments of a scope in [start, end), for evidence."""
+        ...
+
+    async def stem_counts(
+        self, *, network_id: str, scope_key: str, start: datetime, end: datetime
+    ) -> tuple[Counter[str], int]:
+        """Comments holding each stem, and the number of comments, in [start, end)."""
+        ...
+
+
+class EpisodeStore(Protocol):
+    async def open_episodes(self, *, network_id: str) -> dict[str, Episode]: ...
+
+    async def save(self, *, network_id: str, episodes: Sequence[Episode]) -> None: ...
+
+    async def evaluated_through(self, *, network_id: str) -> datetime | None: ...
+
+    async def set_evaluated_through(self, *, network_id: str, week: datetime) -> None: ...
+
+    async def episodes(self, *, network_id: str, open_only: bool) -> list[Episode]: ...
+
+    async def count_open(self) -> int: ...

@@ -5,11 +5,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, get_args
 
+from boucle_collector.domain.privacy import redact
 from boucle_contracts.common import ContractModel
 from boucle_contracts.envelope import Envelope
-from boucle_contracts.feedback.v1 import SurveyResponseSubmitted, SurveyResponseSubmittedV1
+from boucle_contracts.feedback.v1 import (
+    SurveyResponseSubmitted,
+    SurveyResponseSubmittedV1,
+    TextAnswer,
+)
 from boucle_contracts.incidents.v1 import (
     ComplaintReceived,
     ComplaintReceivedV1,
@@ -29,6 +34,7 @@ DataT = TypeVar("DataT", bound=ContractModel)
 
 # Namespace of Boucle's deterministic event ids (uuid5). Never change it: ids already
 # published would stop matching their re-submissions.
+LONG_TEXT = 20_000  # LongText's maximum (free text of answers, comments, unmapped values)
 EVENT_ID_NAMESPACE = uuid.UUID("6f1c7e0a-4b8e-5d2a-9c3f-b0c1e2d3f4a5")
 
 
@@ -53,6 +59,18 @@ class IntakeKind(Generic[DataT]):
     event_class: type[Envelope[DataT]]
     natural_id: Callable[[DataT], str]
     subject: Callable[[DataT], str]
+    free_text: tuple[str, ...] = ()  # fields whose emails and phone numbers are redacted
+
+    def redact(self, data: DataT) -> DataT:
+        """``data`` with contacts masked in its free text (survey texts and comments too)."""
+        update: dict[str, Any] = {
+            name: redact(value)[: _max_length(type(data), name)]
+            for name in self.free_text
+            if isinstance(value := getattr(data, name), str)
+        }
+        if isinstance(data, SurveyResponseSubmitted):
+            update |= _redacted_survey(data)
+        return data.model_copy(update=update) if update else data
 
     def envelope(self, data: DataT, *, intake: Intake) -> Envelope[DataT]:
         natural_id = self.natural_id(data)
@@ -71,14 +89,46 @@ class IntakeKind(Generic[DataT]):
         )
 
 
+def _max_length(model: type[ContractModel], name: str) -> int | None:
+    """The field's maximum length: a mask longer than what it hides must not break it."""
+    field = model.model_fields[name]
+    constraints = list(field.metadata)
+    for member in get_args(field.annotation):  # Optional[LongText]: the constraints are inside
+        constraints += getattr(member, "__metadata__", ())
+    limits = [c.max_length for c in constraints if isinstance(getattr(c, "max_length", None), int)]
+    return min(limits, default=None)
+
+
+def _redacted_survey(data: SurveyResponseSubmitted) -> dict[str, Any]:
+    def masked(text: str) -> str:
+        return redact(text)[:LONG_TEXT]
+
+    return {
+        "answers": tuple(
+            a.model_copy(update={"value": masked(a.value)}) if isinstance(a, TextAnswer) else a
+            for a in data.answers
+        ),
+        "comments": tuple(c.model_copy(update={"text": masked(c.text)}) for c in data.comments),
+        "unmapped": tuple(
+            u.model_copy(update={"raw_value": masked(u.raw_value)}) for u in data.unmapped
+        ),
+    }
+
+
 SURVEY_RESPONSE = IntakeKind[SurveyResponseSubmitted](
     SurveyResponseSubmittedV1, lambda d: d.response_id, lambda d: f"survey-response/{d.response_id}"
 )
 COMPLAINT = IntakeKind[ComplaintReceived](
-    ComplaintReceivedV1, lambda d: d.complaint_id, lambda d: f"complaint/{d.complaint_id}"
+    ComplaintReceivedV1,
+    lambda d: d.complaint_id,
+    lambda d: f"complaint/{d.complaint_id}",
+    free_text=("subject", "description"),
 )
 HAZARD = IntakeKind[HazardReported](
-    HazardReportedV1, lambda d: d.incident_id, lambda d: f"{d.kind.value}/{d.incident_id}"
+    HazardReportedV1,
+    lambda d: d.incident_id,
+    lambda d: f"{d.kind.value}/{d.incident_id}",
+    free_text=("summary", "description"),
 )
 ENROLMENT = IntakeKind[EnrolmentRecorded](
     EnrolmentRecordedV1, lambda d: d.enrolment_id, lambda d: f"enrolment/{d.enrolment_id}"
@@ -87,7 +137,10 @@ SESSION_COMPLETED = IntakeKind[SessionCompleted](
     SessionCompletedV1, lambda d: d.session_id, lambda d: f"session/{d.session_id}"
 )
 DROPOUT = IntakeKind[DropoutRecorded](
-    DropoutRecordedV1, lambda d: d.enrolment_id, lambda d: f"dropout/{d.enrolment_id}"
+    DropoutRecordedV1,
+    lambda d: d.enrolment_id,
+    lambda d: f"dropout/{d.enrolment_id}",
+    free_text=("reason_detail",),
 )
 ALL_KINDS: tuple[IntakeKind[Any], ...] = (
     SURVEY_RESPONSE,

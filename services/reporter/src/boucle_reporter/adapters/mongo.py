@@ -1,103 +1,282 @@
-"""The reporter's read model in MongoDB, built only from events."""
+"""The reporter's MongoDB storage: evidence log, read model, builds. FerretDB-compatible.
+
+No transactions: every write is one atomic single-document operation. The evidence log's
+entries carry ``_id = "<network>:<seq>"``, so two appenders racing for one sequence number
+collide on the key and the loser retries; a receipt per event id (looked up by ``_id``)
+answers a redelivery, backed by a unique index on (network, event id); the chain head is a
+hint moved by compare-and-set on (seq, hash) and repaired by whoever finds it lagging (a
+crash between the insert and the head's move).
+
+FerretDB scans a whole collection for a filter that matches nothing unless it is ``_id``
+alone: every hot path here looks documents up by ``_id`` first.
+"""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import asdict
 from typing import Any
 
-from pymongo import ASCENDING, AsyncMongoClient
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
+from pymongo.errors import DuplicateKeyError
 
-from boucle_contracts.cases.v1 import ComplaintCaseOpened
-from boucle_contracts.metrics.v1 import Granularity, ScopeMetricsUpdated
 from boucle_contracts.registry import AnyEvent
-from boucle_contracts.scope import ScopeLevel
-from boucle_runtime.mongo import insert_once, keep_latest_revision
+from boucle_reporter.domain.chain import (
+    ChainEntry,
+    ChainHead,
+    ChainVerifier,
+    Verification,
+    entry_id,
+    seal,
+)
+from boucle_reporter.domain.ports import COLLECTIONS, UNFINISHED, Build
+from boucle_reporter.domain.projection import Write
 
 Document = dict[str, Any]
-CASE_STATUS_LABELS = {"received": "Reçue"}
+MAX_APPEND_ATTEMPTS = 200
+MAX_WRITE_ATTEMPTS = 20
 
 
-def _tenant(network_id: str, site_id: str | None) -> Document:
-    return {"network_id": network_id} | ({"site_id": site_id} if site_id else {})
+class ChainContentionError(RuntimeError):
+    """Too many concurrent appenders won the race: the handler fails and is retried."""
+
+
+class MongoEvidenceLog:
+    def __init__(self, client: AsyncMongoClient[Document], database: str) -> None:
+        db = client[database]
+        self._entries = db["evidence"]
+        self._heads = db["evidence_heads"]
+        self._verifications = db["evidence_verifications"]
+        self._receipts = db["evidence_receipts"]
+
+    async def create_indexes(self) -> None:
+        await self._entries.create_index(
+            [("network_id", ASCENDING), ("event_id", ASCENDING)], unique=True, name="event"
+        )
+        await self._entries.create_index(
+            [("network_id", ASCENDING), ("seq", ASCENDING)], name="sequence"
+        )
+
+    async def append(self, *, event: AnyEvent) -> tuple[int, bool]:
+        network = event.network_id
+        receipt = f"{network}|{event.id}"
+        document = event.model_dump(mode="json", by_alias=True, exclude_none=True)
+        for _ in range(MAX_APPEND_ATTEMPTS):
+            recorded = await self._receipts.find_one({"_id": receipt})
+            if recorded is not None:
+                return int(recorded["seq"]), False
+            head = await self.head(network_id=network)
+            entry = seal(
+                network_id=network, seq=head.seq + 1, previous_hash=head.hash, event=document
+            )
+            try:
+                await self._entries.insert_one(_entry_document(entry, event))
+            except DuplicateKeyError:
+                seq = await self._after_collision(network, head, event.id)
+                if seq is not None:
+                    await self._receipt(receipt, seq)
+                    return seq, False
+                continue
+            await self._advance(network, head, ChainHead(entry.seq, entry.hash))
+            await self._receipt(receipt, entry.seq)
+            return entry.seq, True
+        raise ChainContentionError(f"could not append to the evidence log of {network}")
+
+    async def _receipt(self, receipt: str, seq: int) -> None:
+        """Event id → sequence number, by ``_id``: the fast duplicate check."""
+        with contextlib.suppress(DuplicateKeyError):
+            await self._receipts.insert_one({"_id": receipt, "seq": seq})
+
+    async def _after_collision(self, network: str, head: ChainHead, event_id: str) -> int | None:
+        """The event's sequence number if it is in the chain already, else None (retry).
+
+        The sequence number was taken (move the head on, it lagged or another appender won),
+        or the event is in the chain but its receipt is not (a crash in between): then the
+        unique index found it, and so does this (slower, rare) query.
+        """
+        taken = await self._entries.find_one({"_id": entry_id(network, head.seq + 1)})
+        if taken is not None:
+            await self._advance(network, head, ChainHead(int(taken["seq"]), str(taken["hash"])))
+            return int(taken["seq"]) if taken["event_id"] == event_id else None
+        recorded = await self._entries.find_one(
+            {"network_id": network, "event_id": event_id}, {"seq": 1}
+        )
+        return int(recorded["seq"]) if recorded is not None else None
+
+    async def head(self, *, network_id: str) -> ChainHead:
+        doc = await self._heads.find_one({"_id": network_id})
+        return ChainHead(int(doc["seq"]), str(doc["hash"])) if doc else ChainHead()
+
+    async def _advance(self, network: str, old: ChainHead, new: ChainHead) -> None:
+        """Compare-and-set: moves the head only from where this appender saw it."""
+        with contextlib.suppress(DuplicateKeyError):  # someone else moved it first
+            await self._heads.update_one(
+                {"_id": network, "seq": old.seq, "hash": old.hash},
+                {"$set": {"seq": new.seq, "hash": new.hash}},
+                upsert=True,
+            )
+
+    async def verify(self, *, network_id: str) -> Verification:
+        verifier = ChainVerifier(network_id)
+        cursor = self._entries.find({"network_id": network_id}).sort("seq", ASCENDING)
+        async for doc in cursor:
+            if not verifier.feed(_entry(doc)):
+                break
+        await cursor.close()
+        head = await self._heads.find_one({"_id": network_id})
+        result = verifier.result(ChainHead(int(head["seq"]), str(head["hash"])) if head else None)
+        await self._verifications.replace_one(
+            {"_id": network_id}, {"report": result.report()}, upsert=True
+        )
+        return result
+
+    async def last_verification(self, *, network_id: str) -> Verification | None:
+        doc = await self._verifications.find_one({"_id": network_id})
+        return Verification.from_report(doc["report"]) if doc else None
+
+
+def _entry_document(entry: ChainEntry, event: AnyEvent) -> Document:
+    return {
+        "_id": entry_id(entry.network_id, entry.seq),
+        "network_id": entry.network_id,
+        "seq": entry.seq,
+        "event_id": entry.event_id,
+        "type": entry.event_type,
+        "site_id": event.site_id,
+        "time": event.time,
+        "previous_hash": entry.previous_hash,
+        "hash": entry.hash,
+        "body": entry.body,
+    }
+
+
+def _entry(doc: Document) -> ChainEntry:
+    return ChainEntry(
+        network_id=str(doc.get("network_id", "")),
+        seq=int(doc.get("seq", -1)),
+        event_id=str(doc.get("event_id", "")),
+        event_type=str(doc.get("type", "")),
+        previous_hash=str(doc.get("previous_hash", "")),
+        hash=str(doc.get("hash", "")),
+        body=str(doc.get("body", "")),
+    )
 
 
 class MongoReadModel:
     def __init__(self, client: AsyncMongoClient[Document], database: str) -> None:
-        db = client[database]
-        self._evidence = db["evidence"]
-        self._analyses = db["analyses"]
-        self._cases = db["cases"]
+        self._db = client[database]
 
     async def create_indexes(self) -> None:
-        for collection in (self._evidence, self._analyses, self._cases):
-            await collection.create_index(
+        for name in COLLECTIONS:
+            await self._db[name].create_index(
                 [("network_id", ASCENDING), ("site_id", ASCENDING)], name="tenant"
             )
 
-    async def record_evidence(self, *, event: AnyEvent) -> bool:
-        return await insert_once(
-            self._evidence,
-            {
-                "_id": event.id,
-                "network_id": event.network_id,
-                "site_id": event.site_id,
-                "type": event.type,
-                "time": event.time,
-                "event": event.model_dump(mode="json", by_alias=True, exclude_none=True),
-            },
-        )
+    async def apply(self, writes: Sequence[Write]) -> None:
+        for write in writes:
+            await self._apply(write)
 
-    async def keep_analysis(self, *, snapshot: ScopeMetricsUpdated) -> bool:
-        return await keep_latest_revision(
-            self._analyses,
-            key=snapshot.key,
-            revision=snapshot.revision,
-            document={
-                "network_id": snapshot.scope.network_id,
-                "site_id": snapshot.scope.site_id,
-                "level": snapshot.scope.level.value,
-                "granularity": snapshot.granularity.value,
-                "snapshot": snapshot.model_dump(mode="json"),
-            },
-        )
+    async def _apply(self, write: Write) -> None:
+        """Update by ``_id``, else insert. Guards are compare-and-set on the stored value.
 
-    async def keep_case(
-        self, *, case: ComplaintCaseOpened, network_id: str, site_id: str | None
-    ) -> None:
-        await insert_once(
-            self._cases,
-            {
-                "_id": case.case_id,
-                "network_id": network_id,
-                "site_id": site_id,
-                "status": "received",
-                "case": case.model_dump(mode="json"),
-            },
-        )
+        FerretDB scans the whole collection for a filter that matches nothing unless it is
+        ``_id`` alone, so a guarded write reads the stored value by ``_id`` first and then
+        updates on exactly that value (a filter that matches), never with an upsert.
+        """
+        collection = self._db[write.collection]
+        update = _update(write)
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            query: Document = {"_id": write.key}
+            if write.newer_than:
+                name, value = write.newer_than
+                stored = await collection.find_one({"_id": write.key}, {name: 1})
+                if stored is not None:
+                    current = stored.get(name)
+                    if current is not None and current >= value:
+                        return  # as new or newer already: an older or repeated event
+                    query[name] = current
+            if (await collection.update_one(query, update)).matched_count:
+                return
+            try:
+                await collection.insert_one(write.new_document())
+                return
+            except DuplicateKeyError:
+                continue  # written concurrently since we looked: look again
+        raise ChainContentionError(f"could not write {write.collection} {write.key}")
 
-    async def analyses(
+    async def documents(
         self,
+        collection: str,
         *,
         network_id: str,
-        level: ScopeLevel,
-        granularity: Granularity,
-        site_id: str | None = None,
-    ) -> list[ScopeMetricsUpdated]:
-        query = _tenant(network_id, site_id) | {
-            "level": level.value,
-            "granularity": granularity.value,
-        }
-        cursor = self._analyses.find(query).sort("_id", ASCENDING)
-        return [ScopeMetricsUpdated.model_validate(doc["snapshot"]) async for doc in cursor]
+        sites: Sequence[str] = (),
+        month_from: str | None = None,
+        month_to: str | None = None,
+    ) -> AsyncIterator[Document]:
+        query: Document = {"network_id": network_id}
+        if sites:
+            query["site_id"] = {"$in": list(sites)}
+        months: Document = {}
+        if month_from:
+            months["$gte"] = month_from
+        if month_to:
+            months["$lte"] = month_to
+        if months:
+            query["month"] = months
+        cursor = self._db[collection].find(query, batch_size=2_000)
+        try:
+            async for doc in cursor:
+                yield doc
+        finally:
+            await cursor.close()
 
-    async def cases(
-        self, *, network_id: str, site_id: str | None = None
-    ) -> list[tuple[ComplaintCaseOpened, str | None, str]]:
-        cursor = self._cases.find(_tenant(network_id, site_id)).sort("_id", ASCENDING)
-        return [
-            (
-                ComplaintCaseOpened.model_validate(doc["case"]),
-                doc.get("site_id"),
-                CASE_STATUS_LABELS.get(str(doc["status"]), str(doc["status"])),
-            )
-            async for doc in cursor
-        ]
+
+def _update(write: Write) -> Document:
+    fields = dict(write.fields)
+    if write.newer_than:
+        fields[write.newer_than[0]] = write.newer_than[1]
+    update: Document = {}
+    if fields:
+        update["$set"] = fields
+    if write.increments:
+        update["$inc"] = write.increments
+    if write.members:
+        update["$addToSet"] = {k: {"$each": list(v)} for k, v in write.members.items()}
+    return update  # on_insert only matters to new documents: see Write.new_document
+
+
+class MongoBuildStore:
+    def __init__(self, client: AsyncMongoClient[Document], database: str) -> None:
+        self._builds = client[database]["builds"]
+
+    async def create_indexes(self) -> None:
+        await self._builds.create_index(
+            [("network_id", ASCENDING), ("requested_at", DESCENDING)], name="recent"
+        )
+
+    async def save(self, build: Build) -> None:
+        document = asdict(build)
+        document["_id"] = document.pop("build_id")
+        # file names hold dots, which FerretDB refuses in keys: a list of files instead
+        document["files"] = [{"name": k, **v} for k, v in build.files.items()]
+        await self._builds.replace_one({"_id": build.build_id}, document, upsert=True)
+
+    async def get(self, build_id: str) -> Build | None:
+        doc = await self._builds.find_one({"_id": build_id})
+        return _build(doc) if doc else None
+
+    async def recent(self, *, network_id: str, limit: int = 20) -> list[Build]:
+        cursor = self._builds.find({"network_id": network_id}).sort("requested_at", DESCENDING)
+        return [_build(doc) async for doc in cursor.limit(limit)]
+
+    async def unfinished(self) -> list[Build]:
+        cursor = self._builds.find({"status": {"$in": list(UNFINISHED)}})
+        return [_build(doc) async for doc in cursor]
+
+
+def _build(doc: Document) -> Build:
+    doc = dict(doc)
+    doc["build_id"] = doc.pop("_id")
+    doc["files"] = {f.pop("name"): f for f in doc.get("files", [])}
+    return Build(**doc)

@@ -2,44 +2,52 @@
 
 One row per source an auditor follows: each complaint, hazard or difficulty case, each
 improvement action, and each monthly analysis of a site's survey responses, with what
-was done about it. Column titles are French: the table is handed to French auditors.
+was done about it. Column titles are French by default: the table is handed to French
+auditors.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
-from boucle_contracts.cases.v1 import CaseSource, ComplaintCaseOpened
 from boucle_contracts.metrics.v1 import ScopeMetricsUpdated
+from boucle_reporter.domain.i18n import decimal, translate
+from boucle_reporter.domain.model import ActionView, AnalysisView, CaseView, month_of
 
-COLUMNS = (
-    "Date",
-    "Site",
-    "Source",
-    "Référence",
-    "Constat",
-    "Analyse",
-    "Mesure",
-    "Responsable",
-    "Échéance",
-    "Statut",
-    "Efficacité",
+COLUMN_KEYS = (
+    "date",
+    "site",
+    "source",
+    "reference",
+    "finding",
+    "analysis",
+    "measure",
+    "owner",
+    "due",
+    "started",
+    "finished",
+    "status",
+    "effectiveness",
 )
+DATE_COLUMNS = frozenset({"date", "due", "started", "finished"})
 
-SOURCE_LABELS = {
-    CaseSource.COMPLAINT: "Réclamation",
-    CaseSource.HAZARD: "Aléa",
-    CaseSource.DIFFICULTY: "Difficulté",
-}
+
+def columns(language: str = "fr") -> tuple[str, ...]:
+    return tuple(translate(language, f"col.{key}") for key in COLUMN_KEYS)
+
+
+COLUMNS = columns("fr")
+
+Cell = str | dt.date | None
 
 
 @dataclass(frozen=True, slots=True)
 class TrackingRow:
-    date: datetime
+    date: dt.date
     site: str
     source: str
     reference: str
@@ -47,65 +55,134 @@ class TrackingRow:
     analysis: str = ""
     measure: str = ""
     owner: str = ""
-    due: str = ""
+    due: dt.date | None = None
+    started: dt.date | None = None
+    finished: dt.date | None = None
     status: str = ""
     effectiveness: str = ""
 
+    def values(self) -> tuple[Cell, ...]:
+        """Typed cells, dates as dates (for the spreadsheet)."""
+        return tuple(getattr(self, key) for key in COLUMN_KEYS)
+
     def cells(self) -> tuple[str, ...]:
-        return (
-            self.date.date().isoformat(),
-            self.site,
-            self.source,
-            self.reference,
-            self.finding,
-            self.analysis,
-            self.measure,
-            self.owner,
-            self.due,
-            self.status,
-            self.effectiveness,
-        )
+        """Text cells, dates in ISO 8601 (for the CSV)."""
+        return tuple(_text(v) for v in self.values())
 
 
-def _decimal(value: float, digits: int = 1) -> str:
-    return f"{value:.{digits}f}".replace(".", ",")
+def _day(moment: dt.datetime | None) -> dt.date | None:
+    return moment.date() if moment else None
 
 
-def analysis_row(snapshot: ScopeMetricsUpdated) -> TrackingRow:
-    """A site's month of survey responses, summarised as an auditor reads it."""
-    overall = next((d for d in snapshot.dimensions if d.dimension == "overall"), None)
-    figures = [f"{snapshot.responses} réponse(s)"]
+def analysis_figures(responses: int, analysis: AnalysisView, language: str = "fr") -> str:
+    figures = [translate(language, "analysis.figures", responses=responses)]
+    overall = analysis.figures("overall")
     if overall and overall.mean is not None and overall.satisfaction_rate is not None:
-        figures.append(f"satisfaction moyenne {_decimal(overall.mean)}/5")
-        figures.append(f"taux de satisfaction {_decimal(100 * overall.satisfaction_rate, 0)} %")
-    month = snapshot.period.start.strftime("%Y-%m")
-    return TrackingRow(
-        date=snapshot.period.start,
-        site=snapshot.scope.site_id or "",
-        source="Analyse des appréciations",
-        reference=f"analyse-{snapshot.scope.site_id}-{month}",
-        finding=", ".join(figures),
-        status="Analysé",
+        mean = decimal(overall.mean, language)
+        rate = decimal(100 * overall.satisfaction_rate, language, 0)
+        figures.append(translate(language, "analysis.mean", mean=mean))
+        figures.append(translate(language, "analysis.rate", rate=rate))
+    return ", ".join(figures)
+
+
+def analysis_view(snapshot: ScopeMetricsUpdated) -> AnalysisView:
+    return AnalysisView(
+        site_id=snapshot.scope.site_id,
+        month=month_of(snapshot.period.start),
+        responses=snapshot.responses,
+        dimensions=snapshot.dimensions,
     )
 
 
-def case_row(case: ComplaintCaseOpened, site_id: str | None, status: str) -> TrackingRow:
+def analysis_row(analysis: AnalysisView | ScopeMetricsUpdated, language: str = "fr") -> TrackingRow:
+    """A site's month of survey responses, summarised as an auditor reads it."""
+    view = analysis_view(analysis) if isinstance(analysis, ScopeMetricsUpdated) else analysis
+    year, month = (int(part) for part in view.month.split("-"))
     return TrackingRow(
-        date=case.opened_at,
-        site=site_id or "",
-        source=SOURCE_LABELS[case.source],
+        date=dt.date(year, month, 1),
+        site=view.site_id or "",
+        source=translate(language, "source.survey_analysis"),
+        reference=f"analyse-{view.site_id}-{view.month}",
+        finding=analysis_figures(view.responses, view, language),
+        status=translate(language, "status.analysed_month"),
+    )
+
+
+def case_row(
+    case: CaseView, language: str = "fr", action_titles: Sequence[str] = ()
+) -> TrackingRow:
+    return TrackingRow(
+        date=case.opened_at.date(),
+        site=case.site_id or "",
+        source=translate(language, f"source.{case.source}"),
         reference=case.source_ref,
         finding=case.summary,
-        due=case.answer_due_at.date().isoformat() if case.answer_due_at else "",
-        status=status,
+        analysis=case.root_cause,
+        measure=" ; ".join(action_titles),
+        due=_day(case.answer_due_at),
+        finished=_day(case.closed_at or case.answered_at),
+        status=translate(language, f"status.{case.status}"),
     )
 
 
-def to_csv(rows: Iterable[TrackingRow]) -> str:
-    """Semicolon-separated with a BOM: opens as columns in a French Excel."""
+def action_source(action: ActionView) -> str:
+    """The first source that is not a link to another action: complaint, hazard, …"""
+    return action.source_kinds[0] if action.source_kinds else action.origin
+
+
+def action_row(action: ActionView, language: str = "fr") -> TrackingRow:
+    outcome = action.outcome or ("none" if action.finished else None)
+    return TrackingRow(
+        date=action.created_at.date(),
+        site=action.site_id or "",
+        source=translate(language, f"source.{action_source(action)}"),
+        reference=action.action_id,
+        finding=action.problem,
+        analysis=action.analysis,
+        measure=action.title,
+        owner=action.owner or "",
+        due=action.due_date,
+        started=_day(action.started_at),
+        finished=_day(action.finished_at),
+        status=translate(language, f"status.{action.status}"),
+        effectiveness=translate(language, f"outcome.{outcome}") if outcome else "",
+    )
+
+
+def tracking_rows(
+    *,
+    analyses: Iterable[AnalysisView],
+    cases: Iterable[CaseView],
+    actions: Sequence[ActionView],
+    language: str = "fr",
+) -> list[TrackingRow]:
+    titles = {a.action_id: a.title for a in actions}
+    rows = [analysis_row(a, language) for a in analyses]
+    rows += [case_row(c, language, [titles[i] for i in c.action_ids if i in titles]) for c in cases]
+    rows += [action_row(a, language) for a in actions]
+    return sorted(rows, key=lambda r: (r.date, r.site, r.reference))
+
+
+def _text(value: object, language: str = "fr") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return decimal(value, language)
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+def rows_to_csv(
+    header: Sequence[str], rows: Iterable[Sequence[object]], language: str = "fr"
+) -> str:
+    """Semicolon-separated with a BOM: opens as columns in a French Excel (decimal commas)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for row in sorted(rows, key=lambda r: (r.date, r.site, r.reference)):
-        writer.writerow(row.cells())
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_text(v, language) for v in row])
     return "\ufeff" + buffer.getvalue()
+
+
+def to_csv(rows: Iterable[TrackingRow], language: str = "fr") -> str:
+    ordered = sorted(rows, key=lambda r: (r.date, r.site, r.reference))
+    return rows_to_csv(columns(language), (r.values() for r in ordered), language)

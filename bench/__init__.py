@@ -1,0 +1,1 @@
+"""Benchmarks of Boucle (run with ``python -m bench.<service>.<name>``)."""

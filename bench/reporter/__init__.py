@@ -1,0 +1,1 @@
+"""Reporter benchmark: the full dossier de preuves of a large network, from the read model."""

@@ -1,0 +1,260 @@
+"""The reporter's storage on a real wire-protocol server (FerretDB or MongoDB)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bench.reporter.scenario import GAPS, NETWORK, NOW, PERIOD, gap_events, response
+from prometheus_client import CollectorRegistry
+from pymongo import AsyncMongoClient
+
+from boucle_contracts.common import RespondentRole
+from boucle_contracts.registry import AnyEvent
+from boucle_reporter.adapters.memory import InMemoryEvidenceLog, InMemoryReadModel
+from boucle_reporter.adapters.mongo import MongoBuildStore, MongoEvidenceLog, MongoReadModel
+from boucle_reporter.domain.chain import entry_id
+from boucle_reporter.domain.model import BuildRequest
+from boucle_reporter.domain.ports import Build
+from boucle_reporter.domain.readiness import readiness
+from boucle_reporter.handlers import EvidenceRecorder
+from boucle_reporter.metrics import ReporterMetrics
+from boucle_reporter.pack import load_pack
+
+pytestmark = pytest.mark.integration
+Document = dict[str, Any]
+
+
+@dataclass
+class Storage:
+    client: AsyncMongoClient[Document]
+    database: str
+    evidence: MongoEvidenceLog
+    read_model: MongoReadModel
+
+    def recorder(self) -> EvidenceRecorder:
+        return EvidenceRecorder(
+            evidence=self.evidence,
+            read_model=self.read_model,
+            metrics=ReporterMetrics(CollectorRegistry()),
+        )
+
+
+@pytest.fixture
+async def storage(mongodb_uri: str, isolation: str) -> AsyncIterator[Storage]:
+    client: AsyncMongoClient[Document] = AsyncMongoClient(mongodb_uri, tz_aware=True)
+    database = f"reporter_{isolation}"
+    evidence, read_model = MongoEvidenceLog(client, database), MongoReadModel(client, database)
+    await evidence.create_indexes()
+    await read_model.create_indexes()
+    yield Storage(client, database, evidence, read_model)
+    await client.drop_database(database)
+    await client.close()
+
+
+async def test_a_redelivered_event_keeps_its_place_in_the_chain(storage: Storage) -> None:
+    first, second = gap_events()[:2]
+
+    assert await storage.evidence.append(event=first) == (1, True)
+    assert await storage.evidence.append(event=second) == (2, True)
+    assert await storage.evidence.append(event=first) == (1, False)
+    assert (await storage.evidence.verify(network_id=NETWORK)).entries == 2
+
+
+async def test_concurrent_appenders_build_one_unbroken_chain(storage: Storage) -> None:
+    events = [response("lyon", 3, RespondentRole.LEARNER, n) for n in range(40)]
+    work = events + events[:10]  # and ten redeliveries
+
+    async def appender(mine: list[AnyEvent]) -> list[tuple[int, bool]]:
+        return [await storage.evidence.append(event=e) for e in mine]
+
+    # six concurrent appenders (more would only meet SQLite's write lock under FerretDB)
+    batches = await asyncio.gather(*(appender(work[i::6]) for i in range(6)))
+    results = [result for batch in batches for result in batch]
+
+    recorded = sorted(seq for seq, new in results if new)
+    assert recorded == list(range(1, 41))
+    assert {seq for seq, new in results if not new} <= set(recorded)
+    verification = await storage.evidence.verify(network_id=NETWORK)
+    assert (verification.ok, verification.entries, verification.head.seq) == (True, 40, 40)
+
+
+async def test_a_head_left_behind_by_a_crash_is_repaired(storage: Storage) -> None:
+    first, second, third = gap_events()[:3]
+    await storage.evidence.append(event=first)
+    await storage.evidence.append(event=second)
+    # a crash after the entry's insert, before the head moved: put the head back one entry
+    heads = storage.client[storage.database]["evidence_heads"]
+    entry = await storage.client[storage.database]["evidence"].find_one(
+        {"_id": entry_id(NETWORK, 1)}
+    )
+    assert entry is not None
+    await heads.update_one({"_id": NETWORK}, {"$set": {"seq": 1, "hash": entry["hash"]}})
+
+    assert await storage.evidence.append(event=third) == (3, True)
+    assert (await storage.evidence.verify(network_id=NETWORK)).ok
+
+
+async def test_an_event_whose_receipt_was_lost_is_still_not_appended_twice(
+    storage: Storage,
+) -> None:
+    first, second = gap_events()[:2]
+    await storage.evidence.append(event=first)
+    await storage.evidence.append(event=second)
+    # a crash after the entry's insert, before its receipt was written
+    await storage.client[storage.database]["evidence_receipts"].delete_many({})
+
+    assert await storage.evidence.append(event=first) == (1, False)
+    assert await storage.evidence.append(event=second) == (2, False)
+    assert (await storage.evidence.verify(network_id=NETWORK)).entries == 2
+
+
+async def test_an_entry_edited_in_the_database_is_detected(storage: Storage) -> None:
+    recorder = storage.recorder()
+    for event in gap_events()[:20]:
+        await recorder.on_event(event)
+    assert (await storage.evidence.verify(network_id=NETWORK)).ok
+    entries = storage.client[storage.database]["evidence"]
+    entry = await entries.find_one({"_id": entry_id(NETWORK, 7)})
+    assert entry is not None
+    forged = json.loads(entry["body"]) | {"source": "/forged"}
+
+    await entries.update_one(
+        {"_id": entry["_id"]},
+        {"$set": {"body": json.dumps(forged, sort_keys=True, separators=(",", ":"))}},
+    )
+
+    verification = await storage.evidence.verify(network_id=NETWORK)
+    assert (verification.ok, verification.broken_at, verification.entries) == (False, 7, 6)
+
+
+async def test_the_verify_command_exits_non_zero_on_a_broken_chain(
+    storage: Storage, mongodb_uri: str
+) -> None:
+    recorder = storage.recorder()
+    for event in gap_events()[:5]:
+        await recorder.on_event(event)
+    environment = os.environ | {
+        "BOUCLE_REPORTER_MONGODB_URI": mongodb_uri,
+        "BOUCLE_REPORTER_MONGODB_DATABASE": storage.database,
+    }
+
+    def verify() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "boucle_reporter.verify", "--network", NETWORK],
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+
+    intact = await asyncio.to_thread(verify)
+    await storage.client[storage.database]["evidence"].delete_one({"_id": entry_id(NETWORK, 3)})
+    broken = await asyncio.to_thread(verify)
+
+    assert intact.returncode == 0, intact.stderr
+    assert json.loads(intact.stdout)["entries"] == 5
+    assert broken.returncode == 1
+    assert json.loads(broken.stdout)["broken_at"] == 4
+
+
+async def test_the_read_model_matches_the_in_memory_one_even_after_redelivery(
+    storage: Storage,
+) -> None:
+    recorder = storage.recorder()
+    for event in gap_events() + gap_events()[::3]:
+        await recorder.on_event(event)
+    memory = InMemoryReadModel()
+    memory_recorder = EvidenceRecorder(
+        evidence=InMemoryEvidenceLog(),
+        read_model=memory,
+        metrics=ReporterMetrics(CollectorRegistry()),
+    )
+    for event in gap_events():
+        await memory_recorder.on_event(event)
+    request = BuildRequest(network_id=NETWORK, start=PERIOD[0], end=PERIOD[1])
+
+    stored = await load_pack(storage.read_model, request, NOW)
+    expected = await load_pack(memory, request, NOW)
+
+    assert sorted(stored.site_months, key=repr) == sorted(expected.site_months, key=repr)
+    assert sorted(stored.analyses, key=repr) == sorted(expected.analyses, key=repr)
+    assert stored.actions == expected.actions
+    assert stored.cases == expected.cases
+    assert sorted((f.indicator, f.code, f.site, f.subject) for f in readiness(stored)) == sorted(
+        GAPS
+    )
+
+
+async def test_builds_are_persisted(storage: Storage) -> None:
+    store = MongoBuildStore(storage.client, storage.database)
+    await store.create_indexes()
+    build = Build(
+        build_id="b" * 32,
+        network_id=NETWORK,
+        start="2025-01-01",
+        end="2026-01-01",
+        sites=["lyon"],
+        language="fr",
+        status="queued",
+        requested_at=NOW,
+    )
+
+    await store.save(build)
+    build.status, build.files = "done", {"bilan.pdf": {"sha256": "0" * 64, "bytes": 3}}
+    await store.save(build)
+
+    assert await store.get(build.build_id) == build
+    assert await store.recent(network_id=NETWORK) == [build]
+    assert await store.unfinished() == []
+
+
+async def test_the_cli_builds_a_dossier_from_the_read_model(
+    storage: Storage, mongodb_uri: str, tmp_path: Path
+) -> None:
+    recorder = storage.recorder()
+    for event in gap_events():
+        await recorder.on_event(event)
+    out = tmp_path / "dossier.zip"
+    command = [
+        sys.executable,
+        "-m",
+        "boucle_reporter.cli",
+        "build",
+        "--network",
+        NETWORK,
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2026-01-01",
+        "--site",
+        "paris",
+        "--out",
+        str(out),
+    ]
+    environment = os.environ | {
+        "BOUCLE_REPORTER_MONGODB_URI": mongodb_uri,
+        "BOUCLE_REPORTER_MONGODB_DATABASE": storage.database,
+    }
+
+    done = await asyncio.to_thread(
+        subprocess.run, command, env=environment, capture_output=True, text=True, timeout=120
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "Dossier de preuves" in done.stderr  # the progress bar
+    archive = zipfile.ZipFile(out)
+    manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["sites"] == ["paris"]
+    assert manifest["findings"] == len(GAPS)
+    assert "lyon" not in archive.read("tableau-de-suivi.csv").decode()

@@ -1,0 +1,185 @@
+"""The reporter's HTTP API: request, follow and download builds; tables; verification."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import zipfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from bench.reporter.scenario import GAPS, NETWORK, gap_events, replayed
+from fastapi import Depends, FastAPI, HTTPException, Request
+from prometheus_client import CollectorRegistry
+
+from boucle_reporter.access import open_access
+from boucle_reporter.adapters.memory import (
+    InMemoryBuildStore,
+    InMemoryEvidenceLog,
+)
+from boucle_reporter.api import reports_router
+from boucle_reporter.builds import BuildService
+from boucle_reporter.metrics import ReporterMetrics
+
+pytestmark = pytest.mark.unit
+PERIOD = {"from": "2025-01-01", "to": "2026-01-01"}
+
+
+@dataclass
+class Api:
+    http: httpx.AsyncClient
+    builds: BuildService
+    evidence: InMemoryEvidenceLog
+    store: InMemoryBuildStore
+
+
+async def _deny_without_token(request: Request) -> None:
+    if request.headers.get("authorization") != "Bearer test":
+        raise HTTPException(401, detail="missing token")
+
+
+@pytest.fixture
+async def api(tmp_path: Path) -> AsyncIterator[Api]:
+    evidence, read_model = await replayed(gap_events())
+    store = InMemoryBuildStore()
+    metrics = ReporterMetrics(CollectorRegistry())
+    builds = BuildService(
+        read_model=read_model, evidence=evidence, store=store, directory=tmp_path, metrics=metrics
+    )
+    app = FastAPI()
+    app.include_router(
+        reports_router(
+            read_model=read_model,
+            evidence=evidence,
+            builds=builds,
+            metrics=metrics,
+            access=open_access,
+            dependencies=[Depends(_deny_without_token)],
+        )
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://reporter", headers={"authorization": "Bearer test"}
+    ) as http:
+        yield Api(http, builds, evidence, store)
+    await builds.stop()
+
+
+async def test_a_build_is_requested_followed_and_downloaded(api: Api) -> None:
+    reply = await api.http.post(
+        f"/v1/networks/{NETWORK}/builds", json=PERIOD | {"sites": ["lyon", "paris"]}
+    )
+    assert reply.status_code == 202, reply.text
+    build = reply.json()
+    assert build["status"] == "queued"
+    assert build["download"] is None
+
+    await api.builds.wait()
+    state = (await api.http.get(f"/v1/networks/{NETWORK}/builds/{build['build_id']}")).json()
+    assert (state["status"], state["progress"], state["error"]) == ("done", 1.0, None)
+    assert state["download"].endswith("/dossier.zip")
+    listed = (await api.http.get(f"/v1/networks/{NETWORK}/builds")).json()
+    assert [b["build_id"] for b in listed] == [build["build_id"]]
+
+    download = await api.http.get(state["download"])
+    assert download.status_code == 200
+    assert download.headers["content-type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(download.content))
+    assert "tableau-de-suivi.xlsx" in archive.namelist()
+    assert state["size"] == len(download.content)
+
+
+async def test_a_build_not_finished_cannot_be_downloaded(api: Api) -> None:
+    build = (await api.http.post(f"/v1/networks/{NETWORK}/builds", json=PERIOD)).json()
+    await api.builds.stop()  # stopped before it ran: stays queued, resumed at next start
+
+    reply = await api.http.get(f"/v1/networks/{NETWORK}/builds/{build['build_id']}/dossier.zip")
+
+    assert reply.status_code == 409
+    assert (await api.store.unfinished())[0].build_id == build["build_id"]
+
+
+async def test_an_unfinished_build_resumes_after_a_restart(api: Api) -> None:
+    build = (await api.http.post(f"/v1/networks/{NETWORK}/builds", json=PERIOD)).json()
+    await api.builds.stop()
+
+    await api.builds.resume()
+    await api.builds.wait()
+
+    state = (await api.http.get(f"/v1/networks/{NETWORK}/builds/{build['build_id']}")).json()
+    assert state["status"] == "done"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"from": "2025-06-01", "to": "2025-01-01"}, "to"),
+        ({"from": "2025-13-01", "to": "2026-01-01"}, "from"),
+        (PERIOD | {"language": "de"}, "language"),
+        (PERIOD | {"sites": ["bad site"]}, "sites"),
+    ],
+)
+async def test_bad_requests_name_the_field(api: Api, body: dict[str, object], field: str) -> None:
+    reply = await api.http.post(f"/v1/networks/{NETWORK}/builds", json=body)
+
+    assert reply.status_code == 422
+    assert field in str(reply.json()["detail"])
+
+
+async def test_unknown_builds_are_not_found(api: Api) -> None:
+    reply = await api.http.get(f"/v1/networks/{NETWORK}/builds/{'0' * 32}")
+
+    assert reply.status_code == 404
+
+
+async def test_every_route_goes_through_the_access_dependency(api: Api) -> None:
+    reply = await api.http.get(
+        f"/v1/networks/{NETWORK}/tracking-table.csv", headers={"authorization": ""}
+    )
+
+    assert reply.status_code == 401
+
+
+async def test_the_tracking_table_for_one_site_and_period(api: Api) -> None:
+    reply = await api.http.get(
+        f"/v1/networks/{NETWORK}/tracking-table.csv",
+        params={"site_id": "lyon", "from": "2025-03-01", "to": "2025-04-01"},
+    )
+
+    rows = list(csv.DictReader(io.StringIO(reply.text.lstrip("\ufeff")), delimiter=";"))
+    assert {r["Site"] for r in rows} == {"lyon"}
+    assert [r["Référence"] for r in rows] == ["analyse-lyon-2025-03", "rec-1", "act-1", "act-2"]
+
+
+async def test_the_tracking_table_as_a_spreadsheet(api: Api) -> None:
+    reply = await api.http.get(f"/v1/networks/{NETWORK}/tracking-table.xlsx", params=PERIOD)
+
+    assert reply.status_code == 200
+    assert reply.content[:2] == b"PK"
+
+
+async def test_readiness_and_chain_verification(api: Api) -> None:
+    findings = (
+        await api.http.get(f"/v1/networks/{NETWORK}/readiness", params=PERIOD | {"lang": "en"})
+    ).json()
+    verification = (await api.http.get(f"/v1/networks/{NETWORK}/evidence/verification")).json()
+
+    assert sorted((f["indicator"], f["code"], f["site"], f["subject"]) for f in findings) == sorted(
+        GAPS
+    )
+    assert "Degradation with no action" in {f["message"] for f in findings}
+    assert verification["ok"] is True
+    assert verification["entries"] == len(gap_events())
+
+
+async def test_a_tampered_chain_is_reported_by_the_api(api: Api) -> None:
+    chain = api.evidence.entries[NETWORK]
+    chain[9] = dataclasses.replace(chain[9], body=chain[9].body.replace("lyon", "nice", 1))
+
+    verification = (await api.http.get(f"/v1/networks/{NETWORK}/evidence/verification")).json()
+
+    assert (verification["ok"], verification["broken_at"]) == (False, 10)

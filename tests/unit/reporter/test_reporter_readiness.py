@@ -1,0 +1,80 @@
+"""The readiness check finds each gap an auditor would flag, and none where there is none."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from bench.reporter.scenario import (
+    CLEAN_SITE,
+    GAP_SITE,
+    GAPS,
+    NETWORK,
+    NOW,
+    PERIOD,
+    clean_events,
+    gap_events,
+    replayed,
+)
+
+from boucle_contracts.registry import AnyEvent
+from boucle_reporter.domain.model import BuildRequest, PackData
+from boucle_reporter.domain.readiness import readiness
+from boucle_reporter.pack import load_pack
+
+pytestmark = pytest.mark.unit
+
+
+async def _data(
+    events: list[AnyEvent],
+    *,
+    sites: tuple[str, ...] = (),
+    start: date = PERIOD[0],
+    end: date = PERIOD[1],
+) -> PackData:
+    _, read_model = await replayed(events)
+    request = BuildRequest(network_id=NETWORK, start=start, end=end, sites=sites)
+    return await load_pack(read_model, request, NOW)
+
+
+async def test_complete_evidence_has_no_gap() -> None:
+    data = await _data(clean_events())
+
+    assert data.sites == [CLEAN_SITE]
+    assert readiness(data) == []
+
+
+async def test_each_gap_is_found_once() -> None:
+    findings = readiness(await _data(gap_events()))
+
+    assert sorted((f.indicator, f.code, f.site, f.subject) for f in findings) == sorted(GAPS)
+
+
+async def test_an_auditor_sample_without_the_faulty_site_has_no_gap() -> None:
+    assert readiness(await _data(gap_events(), sites=(CLEAN_SITE,))) == []
+
+
+async def test_a_sampled_site_without_any_event_lacks_funder_feedback() -> None:
+    findings = readiness(await _data(clean_events(), sites=(CLEAN_SITE, "nice")))
+
+    assert [(f.code, f.site) for f in findings] == [("no_funder_feedback", "nice")]
+
+
+async def test_funder_feedback_counts_for_twelve_months() -> None:
+    """The funder answered in March 2025: enough until February 2026, not after."""
+    until_february = await _data(clean_events(), start=date(2026, 2, 1), end=date(2026, 3, 1))
+    until_april = await _data(clean_events(), start=date(2026, 3, 1), end=date(2026, 5, 1))
+
+    assert until_february.last_funder_feedback == {CLEAN_SITE: "2025-03"}
+    assert until_april.last_funder_feedback == {}
+    assert ("no_funder_feedback", CLEAN_SITE) in [(f.code, f.site) for f in readiness(until_april)]
+
+
+async def test_messages_exist_in_french_and_english() -> None:
+    findings = readiness(await _data(gap_events()))
+    by_code = {f.code: f for f in findings}
+
+    assert by_code["complaint_unanswered"].message() == "Réclamation sans réponse"
+    assert by_code["complaint_unanswered"].message("en") == "Complaint without an answer"
+    assert {f.message("en") for f in findings}.isdisjoint({f.message() for f in findings})
+    assert GAP_SITE in {f.site for f in findings}
