@@ -55,9 +55,17 @@ def token(role: str, network: str = NETWORK, **claims: Any) -> dict[str, str]:
     return {"authorization": f"Bearer {jwt.encode(payload, KEY, algorithm='RS256')}"}
 
 
-LEAD = token("quality_lead")
-PARIS_MANAGER = token("site_manager", site_ids=["paris"])
-AUDITOR = token("auditor", site_ids=["lyon"], period_start="2025-03-01", period_end="2025-04-30")
+# Minted when a test uses them, never at import: a long suite would outlive their expiry.
+def lead() -> dict[str, str]:
+    return token("quality_lead")
+
+
+def paris_manager() -> dict[str, str]:
+    return token("site_manager", site_ids=["paris"])
+
+
+def auditor() -> dict[str, str]:
+    return token("auditor", site_ids=["lyon"], period_start="2025-03-01", period_end="2025-04-30")
 
 
 @pytest.fixture
@@ -101,23 +109,23 @@ async def test_without_a_valid_token_nothing_is_served(http: httpx.AsyncClient) 
 
 
 async def test_the_quality_lead_sees_every_site(http: httpx.AsyncClient) -> None:
-    assert {r["Site"] for r in _rows(await http.get(TABLE, headers=LEAD))} == {"lyon", "paris"}
+    assert {r["Site"] for r in _rows(await http.get(TABLE, headers=lead()))} == {"lyon", "paris"}
 
 
 async def test_a_site_manager_sees_their_site_only(http: httpx.AsyncClient) -> None:
-    assert {r["Site"] for r in _rows(await http.get(TABLE, headers=PARIS_MANAGER))} == {"paris"}
-    other = await http.get(TABLE, params={"site_id": "lyon"}, headers=PARIS_MANAGER)
+    assert {r["Site"] for r in _rows(await http.get(TABLE, headers=paris_manager()))} == {"paris"}
+    other = await http.get(TABLE, params={"site_id": "lyon"}, headers=paris_manager())
     assert other.status_code == 403
     assert "lyon" in other.json()["detail"]
 
 
 async def test_an_auditor_sees_their_sample_over_their_period(http: httpx.AsyncClient) -> None:
-    rows = _rows(await http.get(TABLE, headers=AUDITOR))
+    rows = _rows(await http.get(TABLE, headers=auditor()))
 
     assert {r["Site"] for r in rows} == {"lyon"}
     assert {r["Date"][:7] for r in rows} == {"2025-03", "2025-04"}
     outside = await http.get(
-        TABLE, params={"from": "2025-06-01", "to": "2025-07-01"}, headers=AUDITOR
+        TABLE, params={"from": "2025-06-01", "to": "2025-07-01"}, headers=auditor()
     )
     assert outside.status_code == 403
 
@@ -126,7 +134,7 @@ async def test_an_auditor_build_is_cut_to_their_scope(http: httpx.AsyncClient) -
     reply = await http.post(
         f"/v1/networks/{NETWORK}/builds",
         json={"from": "2025-01-01", "to": "2026-01-01"},
-        headers=AUDITOR,
+        headers=auditor(),
     )
 
     assert reply.status_code == 202, reply.text
@@ -135,9 +143,9 @@ async def test_an_auditor_build_is_cut_to_their_scope(http: httpx.AsyncClient) -
         {"from": "2025-03-01", "to": "2025-05-01"},
     )
     build_url = f"/v1/networks/{NETWORK}/builds/{reply.json()['build_id']}"
-    assert (await http.get(build_url, headers=AUDITOR)).status_code == 200
-    assert (await http.get(build_url, headers=PARIS_MANAGER)).status_code == 404
-    assert (await http.get(build_url, headers=LEAD)).status_code == 200
+    assert (await http.get(build_url, headers=auditor())).status_code == 200
+    assert (await http.get(build_url, headers=paris_manager())).status_code == 404
+    assert (await http.get(build_url, headers=lead())).status_code == 200
 
 
 async def test_another_network_is_refused(http: httpx.AsyncClient) -> None:

@@ -57,21 +57,39 @@ def _value(answer: Mapping[str, Any]) -> Value:
     return plain(answer[kind])
 
 
+def _object(value: Any, where: str) -> Mapping[str, Any]:
+    """An optional JSON object: absent or empty is {}, any other non-object is a 4xx."""
+    if not value:
+        return {}
+    if not isinstance(value, Mapping):
+        raise PayloadError(f"field {where} must be an object")
+    return value
+
+
+def _array(value: Any, where: str) -> list[Any]:
+    if not value:
+        return []
+    if not isinstance(value, list):
+        raise PayloadError(f"field {where} must be an array")
+    return value
+
+
 def parse(document: Mapping[str, Any]) -> PlatformResponse | None:
     if document.get("event_type") != "form_response":
         return None
-    response = at(document, "form_response")
+    response = _object(at(document, "form_response"), "form_response")
+    definition = _object(response.get("definition"), "form_response.definition")
     labels = {
         f.get("id"): f.get("title")
-        for f in (response.get("definition") or {}).get("fields", [])
+        for f in _array(definition.get("fields"), "form_response.definition.fields")
         if isinstance(f, Mapping)
     }
     fields: list[RawField] = []
-    for index, answer in enumerate(response.get("answers") or []):
+    for index, answer in enumerate(_array(response.get("answers"), "form_response.answers")):
         if not isinstance(answer, Mapping):
             raise PayloadError(f"form_response.answers[{index}] must be an object")
         question_id = text_field(answer, "field.id")
-        ref = (answer.get("field") or {}).get("ref")
+        ref = _object(answer.get("field"), f"form_response.answers[{index}].field").get("ref")
         fields.append(
             RawField(
                 question_id=question_id,
@@ -80,7 +98,7 @@ def parse(document: Mapping[str, Any]) -> PlatformResponse | None:
                 aliases=(str(ref),) if ref else (),
             )
         )
-    for key, value in (response.get("hidden") or {}).items():
+    for key, value in _object(response.get("hidden"), "form_response.hidden").items():
         fields.append(RawField(question_id=str(key), value=plain(value)))
     return PlatformResponse(
         platform=PLATFORM,
