@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from boucle_analyzer.adapters.mongo_aggregates import MongoAggregateStore
-from boucle_analyzer.domain.aggregation import deltas_for
+from boucle_analyzer.domain.aggregation import DimensionDelta, deltas_for
 from boucle_analyzer.domain.ports import Position, Receipt
 from boucle_contracts.examples import example_of
 from boucle_contracts.feedback.v1 import SurveyResponseSubmittedV1
@@ -114,3 +115,27 @@ async def test_snapshots_stay_pending_until_published_at_their_revision(
     assert [s.key for s in still] == [stale.key]
     assert still[0].revision == stale.revision + 1
     assert still[0].responses == 2
+
+
+async def test_sums_past_two_to_the_31_stay_exact(store: MongoAggregateStore) -> None:
+    """FerretDB wraps int32 counters on overflow; the store must write them as int64."""
+    base = next(
+        d
+        for d in deltas_for(*_site_of(example_of(SurveyResponseSubmittedV1)))
+        if d.granularity is Granularity.MONTH
+    )
+    big = DimensionDelta(count=1, total_milli=5_000, squares_micro=2_000_000_000, satisfied=1)
+    delta = dataclasses.replace(base, dimensions={"overall": big}, counters={})
+    for offset in range(3):
+        await store.apply(delta=delta, position=Position("t", 0, offset), event_id=f"e-{offset}")
+
+    document = await store.aggregate(delta.key)
+    assert document is not None
+    assert document["dims"]["overall"]["squares_micro"] == 6_000_000_000
+    (snapshot,) = [s for s in await store.pending_snapshots(limit=100) if s.key == delta.key]
+    overall = next(d for d in snapshot.dimensions if d.dimension == "overall")
+    assert overall.total_squares == 6_000.0
+
+
+def _site_of(event: SurveyResponseSubmittedV1) -> tuple[str, str | None, Any]:
+    return event.network_id, event.site_id, event.data

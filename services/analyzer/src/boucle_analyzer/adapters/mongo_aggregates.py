@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from bson import Int64
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, OperationFailure
@@ -235,7 +236,9 @@ def _update(delta: AggregateDelta, position: Position, event_id: str, *, upsert:
             "$or": [{watermark: {"$lt": position.offset}}, {watermark: {"$exists": False}}],
         },
         "u": {
-            "$inc": {**delta.increments(), "revision": 1},
+            # Int64 always: FerretDB wraps an int32 counter on overflow instead of promoting it
+            # to a long as MongoDB does, and squared ratings in millionths pass 2**31 fast.
+            "$inc": {**{path: Int64(n) for path, n in delta.increments().items()}, "revision": 1},
             "$set": {watermark: position.offset, "dirty": True, "last_event_id": event_id},
             "$setOnInsert": {
                 "scope": delta.scope.model_dump(mode="json", exclude_none=True),
