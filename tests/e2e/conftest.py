@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tools.localstack import Stack, StackConfig, StackError
+from tests.stack import running
+from tools.localstack import Stack, StackConfig
 
 
 @pytest.fixture
@@ -29,13 +30,5 @@ def stack(
             },
         },
     )
-    stack = Stack(config=config, log_dir=tmp_path / "logs")
-    try:
-        stack.start()
-    except StackError as error:
-        stack.stop()
-        pytest.fail(str(error))
-    try:
+    with running(Stack(config=config, log_dir=tmp_path / "logs")) as stack:
         yield stack
-    finally:
-        stack.stop()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.support import running
+from tests.stack import running
 from tools.localstack import Stack, StackConfig, free_port
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,8 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -206,17 +205,3 @@ def response_event(n: int) -> SurveyResponseSubmittedV1:
     return EXAMPLE.model_copy(
         update={"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"fault-test/{n}")), "data": data}
     )
-
-
-@contextmanager
-def running(stack: Stack) -> Iterator[Stack]:
-    """Starts the stack (a start-up failure fails the test with the logs); SIGTERM afterwards."""
-    try:
-        stack.start()
-    except StackError as error:
-        stack.stop()
-        pytest.fail(str(error))
-    try:
-        yield stack
-    finally:
-        stack.stop()

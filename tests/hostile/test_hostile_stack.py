@@ -21,7 +21,8 @@ from pymongo import AsyncMongoClient
 
 from boucle_contracts.feedback.v1 import TOPIC as FEEDBACK_TOPIC
 from boucle_contracts.registry import decode_event
-from tests.faults.support import eventually, running
+from tests.faults.support import eventually
+from tests.stack import running
 from tests.unit.collector.collector_support import (
     API_INTEGRATIONS,
     KEYS,
