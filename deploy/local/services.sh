@@ -69,16 +69,27 @@ provision_kafka() {
 }
 
 provision_ferretdb() {
-  local stamp; stamp="$(stamp_of "$HERE/ferretdb/go.mod" "$HERE/ferretdb/go.sum" "$HERE/ferretdb/main.go")"
+  local stamp; stamp="$(stamp_of "$HERE/ferretdb/go.mod" "$HERE/ferretdb/go.sum" "$HERE/ferretdb/main.go" "$HERE"/ferretdb/patches/*.patch)"
   if [[ -x "$FERRETDB_BIN" && -f "$FERRETDB_BIN.stamp" && "$(cat "$FERRETDB_BIN.stamp")" == "$stamp" ]]; then
     log "ferretdb: cached at $FERRETDB_BIN"; return
   fi
   need go "install Go 1.24+ (https://go.dev/doc/install or Debian backports: golang)"
-  log "ferretdb: building v1.24.2 (SQLite backend) from the Go module proxy"
+  need patch "install patch (Debian package patch)"
+  log "ferretdb: building v1.24.2 (SQLite backend) from the Go module proxy, with deploy/local/ferretdb/patches"
   mkdir -p "$CACHE/bin"
   (
+    export GOPATH="$CACHE/go" GOMODCACHE="$CACHE/go/mod" GOCACHE="$CACHE/go/build" GOTOOLCHAIN=local GOFLAGS=-mod=mod
     cd "$HERE/ferretdb"
-    export GOPATH="$CACHE/go" GOMODCACHE="$CACHE/go/mod" GOCACHE="$CACHE/go/build" GOTOOLCHAIN=local
+    # The module cache is read-only: patch a copy, and build a copy of our module that
+    # replaces FerretDB with it (our committed go.mod stays a plain proxy dependency).
+    upstream="$(go mod download -json github.com/FerretDB/FerretDB | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
+    src="$CACHE/ferretdb-src" build="$CACHE/ferretdb-build"
+    rm -rf "$src" "$build"; mkdir -p "$build"
+    cp -r "$upstream" "$src"; chmod -R u+w "$src"
+    for p in "$HERE"/ferretdb/patches/*.patch; do patch -s -p1 -d "$src" <"$p"; done
+    cp go.mod go.sum main.go "$build/"
+    cd "$build"
+    go mod edit -replace "github.com/FerretDB/FerretDB=$src"
     go build -trimpath -o "$FERRETDB_BIN.tmp" .
   ) || die "building FerretDB failed (see the error above)"
   mv "$FERRETDB_BIN.tmp" "$FERRETDB_BIN"

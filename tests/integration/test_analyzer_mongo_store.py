@@ -19,10 +19,14 @@ from boucle_contracts.metrics.v1 import Granularity
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-async def store(mongodb_uri: str, isolation: str) -> AsyncIterator[MongoAggregateStore]:
+@pytest.fixture(params=[True, False], ids=["guarded-updates", "checked-updates"])
+async def store(
+    mongodb_uri: str, isolation: str, request: pytest.FixtureRequest
+) -> AsyncIterator[MongoAggregateStore]:
+    """Both write modes run on whichever server answers: the atomic conditional update
+    (MongoDB's) and the read-then-``_id``-update of the single writer (FerretDB's)."""
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri, tz_aware=True)
-    store = MongoAggregateStore(client, f"analyzer_{isolation}")
+    store = MongoAggregateStore(client, f"analyzer_{isolation}", guarded=request.param)
     await store.create_indexes()
     yield store
     await client.drop_database(f"analyzer_{isolation}")
@@ -139,3 +143,18 @@ async def test_sums_past_two_to_the_31_stay_exact(store: MongoAggregateStore) ->
 
 def _site_of(event: SurveyResponseSubmittedV1) -> tuple[str, str | None, Any]:
     return event.network_id, event.site_id, event.data
+
+
+async def test_prepare_chooses_the_write_mode_of_the_server(
+    mongodb_uri: str, isolation: str
+) -> None:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri, tz_aware=True)
+    try:
+        info = await client.admin.command("buildInfo")
+        store = MongoAggregateStore(client, f"analyzer_mode_{isolation}")
+        await store.prepare()
+        ferretdb = any(key.startswith("ferretdb") for key in info)
+        assert store.guarded is not ferretdb
+    finally:
+        await client.drop_database(f"analyzer_mode_{isolation}")
+        await client.close()

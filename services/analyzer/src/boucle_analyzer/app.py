@@ -77,7 +77,7 @@ def create_app(settings: AnalyzerSettings) -> FastAPI:
         await detector.run(stopping, settings.detection_interval_seconds)
 
     async def create_indexes() -> None:
-        await store.create_indexes()
+        await store.prepare()
         await comments.create_indexes()
         await episodes.create_indexes()
 

@@ -7,20 +7,31 @@ watermark is below the message's offset, so a redelivered message never counts t
 replaying the topics from the start rebuilds identical aggregates. Re-published events
 (same id, new offset) are caught by the ``received_events`` ledger.
 
-FerretDB v1 caveat, measured: an update there is a read-modify-write that is not isolated
-from a concurrent update of the same document (the snapshot publisher's ``mark_published``
-racing the consumer's ``$inc`` lost increments in the integration test), and every update
-scans the collection (1.2 ms per update at 10 documents, 9 ms at 3,000; a find by ``_id``
-stays at 0.6 ms). So this store serialises its own writes with a lock, and on FerretDB only
-one analyzer instance may write a database. MongoDB's single-document atomicity needs
-neither. And each granularity has its own collection (``aggregates`` for months, which
-other tools read, ``aggregates_week``, ``aggregates_day``): an update then scans a third
-of the documents or fewer.
+FerretDB v1 caveats, measured, and what this store does about them:
+
+- An update there is a read-modify-write that is not isolated from a concurrent update of
+  the same document (the snapshot publisher racing the consumer's ``$inc`` lost
+  increments). So this store serialises its own writes with a lock, and on FerretDB only
+  one analyzer instance may write a database.
+- Only a filter that is exactly ``{"_id": …}`` reaches SQLite; any other filter is applied
+  in Go to every document of the collection (with the watermark condition in the filter, an
+  update cost 50 ms at 500 aggregates and grew with the collection). So on FerretDB
+  (``guarded=False``, detected in :meth:`prepare`) the watermarks are read by ``_id`` under
+  the lock and the updates filter on ``_id`` alone; MongoDB keeps the single atomic
+  conditional update, which several instances need.
+- Likewise a ``{"dirty": true}`` query scanned every aggregate. Changed aggregates are
+  listed instead in a small ``aggregates_pending`` collection, written *before* the
+  aggregate, so a crash between the two writes re-publishes a snapshot (harmless: its id
+  derives from the revision) rather than losing one.
+
+Each granularity has its own collection (``aggregates`` for months, which other tools
+read, ``aggregates_week``, ``aggregates_day``).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -40,6 +51,7 @@ from boucle_contracts.scope import Scope
 
 Document = dict[str, Any]
 DUPLICATE_KEY = 11000
+WATERMARK_CACHE = 100_000
 COLLECTIONS = {
     Granularity.MONTH: "aggregates",
     Granularity.WEEK: "aggregates_week",
@@ -48,15 +60,32 @@ COLLECTIONS = {
 
 
 class MongoAggregateStore:
-    def __init__(self, client: AsyncMongoClient[Document], database: str) -> None:
+    def __init__(
+        self, client: AsyncMongoClient[Document], database: str, *, guarded: bool = True
+    ) -> None:
         self._db: AsyncDatabase[Document] = client[database]
         self._collections = {g: self._db[name] for g, name in COLLECTIONS.items()}
         self._received = self._db["received_events"]
-        self._writes = asyncio.Lock()  # see the FerretDB caveat above
+        self._pending = self._db["aggregates_pending"]
+        self._writes = asyncio.Lock()  # see the FerretDB caveats above
+        self._guarded = guarded
+        self._listed: dict[str, int] = {}  # pending key -> change count when it was listed
+        # Watermarks this (only) writer set, by (aggregate, stream): unguarded mode only.
+        self._marks: OrderedDict[tuple[str, str], int] = OrderedDict()
+
+    @property
+    def guarded(self) -> bool:
+        """True when each update carries its watermark condition (atomic; MongoDB)."""
+        return self._guarded
+
+    async def prepare(self) -> None:
+        """Indexes, and whether updates may carry their watermark condition (not on FerretDB)."""
+        info = await self._db.client.admin.command("buildInfo")
+        self._guarded = not any(key.startswith("ferretdb") for key in info)
+        await self.create_indexes()
 
     async def create_indexes(self) -> None:
         for collection in self._collections.values():
-            await collection.create_index([("dirty", ASCENDING)], name="dirty")
             await collection.create_index(
                 [("scope.network_id", ASCENDING), ("period_start", ASCENDING)],
                 name="network_period",
@@ -103,11 +132,13 @@ class MongoAggregateStore:
         (one query) and only the deltas still missing are sent, instead of a batch that
         would collide statement after statement.
         """
-        for granularity in Granularity:
-            batch = [d for d in deltas if d.granularity is granularity]
-            if redelivery:
-                batch = await self._missing(granularity, batch, position)
-            await self._apply(granularity, batch, position, event_id)
+        batches = {g: [d for d in deltas if d.granularity is g] for g in Granularity}
+        if redelivery and self._guarded:
+            batches = {g: await self._missing(g, batch, position) for g, batch in batches.items()}
+        async with self._writes:
+            await self._list_pending([d for batch in batches.values() for d in batch])
+            for granularity, batch in batches.items():
+                await self._write(granularity, batch, position, event_id)
 
     async def _missing(
         self, granularity: Granularity, deltas: Sequence[AggregateDelta], position: Position
@@ -131,14 +162,82 @@ class MongoAggregateStore:
         event_id: str,
     ) -> int:
         """Returns how many deltas were new; exact for one delta, a lower bound otherwise."""
+        async with self._writes:
+            await self._list_pending(deltas)
+            return await self._write(granularity, deltas, position, event_id)
+
+    async def _write(
+        self,
+        granularity: Granularity,
+        deltas: Sequence[AggregateDelta],
+        position: Position,
+        event_id: str,
+    ) -> int:
         if not deltas:
             return 0
-        async with self._writes:
-            return await self._apply_unlocked(
-                self._collections[granularity].name, deltas, position, event_id
-            )
+        name = self._collections[granularity].name
+        if self._guarded:
+            return await self._apply_guarded(name, deltas, position, event_id)
+        return await self._apply_checked(name, deltas, position, event_id)
 
-    async def _apply_unlocked(
+    async def _list_pending(self, deltas: Sequence[AggregateDelta]) -> None:
+        if not deltas:
+            return
+        await self._db.command(
+            {
+                "update": self._pending.name,
+                "updates": [
+                    {
+                        "q": {"_id": d.key},
+                        "u": {"$inc": {"changes": Int64(1)}},
+                        "upsert": True,
+                    }
+                    for d in deltas
+                ],
+                "ordered": True,
+            }
+        )
+
+    async def _apply_checked(
+        self, collection: str, deltas: Sequence[AggregateDelta], position: Position, event_id: str
+    ) -> int:
+        """Watermarks read by ``_id`` (or remembered), then ``_id``-only updates: safe under
+        the write lock of the only writer, which is what FerretDB allows anyway."""
+        fresh = [
+            delta
+            for delta in deltas
+            if await self._watermark(collection, delta.key, position.stream) < position.offset
+        ]
+        if not fresh:
+            return 0
+        statements = [_update(d, position, event_id, upsert=True, guarded=False) for d in fresh]
+        try:
+            await self._db.command({"update": collection, "updates": statements, "ordered": True})
+        except Exception:
+            for delta in fresh:  # partly applied, perhaps: read them again next time
+                self._marks.pop((delta.key, position.stream), None)
+            raise
+        for delta in fresh:
+            self._remember((delta.key, position.stream), position.offset)
+        return len(fresh)
+
+    async def _watermark(self, collection: str, key: str, stream: str) -> int:
+        known = self._marks.get((key, stream))
+        if known is not None:
+            self._marks.move_to_end((key, stream))
+            return known
+        found = await self._db[collection].find_one({"_id": key}, {f"wm.{stream}": 1})
+        offset = -1 if found is None else int(found.get("wm", {}).get(stream, -1))
+        self._remember((key, stream), offset)
+        return offset
+
+    def _remember(self, mark: tuple[str, str], offset: int) -> None:
+        self._marks[mark] = offset
+        self._marks.move_to_end(mark)
+        if len(self._marks) > WATERMARK_CACHE:
+            self._marks.popitem(last=False)
+
+    async def _apply_guarded(
         self, collection: str, deltas: Sequence[AggregateDelta], position: Position, event_id: str
     ) -> int:
         pending = [_update(delta, position, event_id, upsert=True) for delta in deltas]
@@ -167,19 +266,22 @@ class MongoAggregateStore:
 
     async def pending_snapshots(self, *, limit: int) -> list[ScopeMetricsUpdated]:
         found: list[ScopeMetricsUpdated] = []
-        for collection in self._collections.values():
-            if len(found) < limit:
-                cursor = collection.find({"dirty": True}).limit(limit - len(found))
-                found += [_snapshot(document) async for document in cursor]
+        async for marker in self._pending.find({}).limit(limit):
+            key = marker["_id"]
+            document = await self.aggregate(key)
+            if document is None:  # listed, then the write failed: nothing to publish yet
+                continue
+            self._listed[key] = int(marker["changes"])
+            found.append(_snapshot(document))
         return found
 
     async def mark_published(self, *, snapshot: ScopeMetricsUpdated) -> None:
-        """Clear the flag only if nothing changed since the snapshot was read."""
+        """Unlist the aggregate only if it did not change again since it was listed."""
+        changes = self._listed.pop(snapshot.key, None)
+        if changes is None:
+            return
         async with self._writes:
-            await self._collections[snapshot.granularity].update_one(
-                {"_id": snapshot.key, "revision": snapshot.revision},
-                {"$set": {"dirty": False, "published_revision": snapshot.revision}},
-            )
+            await self._pending.delete_one({"_id": snapshot.key, "changes": changes})
 
     async def aggregate(self, key: str) -> Document | None:
         granularity = Granularity(key.split("|")[1])
@@ -227,19 +329,22 @@ class MongoAggregateStore:
         return [ScopeSeries(scopes[key], weeks[key]) for key in sorted(scopes)]
 
 
-def _update(delta: AggregateDelta, position: Position, event_id: str, *, upsert: bool) -> Document:
-    """One statement of an ``update`` command: add the delta unless the watermark is past."""
+def _update(
+    delta: AggregateDelta, position: Position, event_id: str, *, upsert: bool, guarded: bool = True
+) -> Document:
+    """One statement of an ``update`` command: add the delta (unless the watermark is past,
+    when ``guarded``; otherwise the caller has checked it)."""
     watermark = f"wm.{position.stream}"
+    where: Document = {"_id": delta.key}
+    if guarded:
+        where["$or"] = [{watermark: {"$lt": position.offset}}, {watermark: {"$exists": False}}]
     return {
-        "q": {
-            "_id": delta.key,
-            "$or": [{watermark: {"$lt": position.offset}}, {watermark: {"$exists": False}}],
-        },
+        "q": where,
         "u": {
             # Int64 always: FerretDB wraps an int32 counter on overflow instead of promoting it
             # to a long as MongoDB does, and squared ratings in millionths pass 2**31 fast.
             "$inc": {**{path: Int64(n) for path, n in delta.increments().items()}, "revision": 1},
-            "$set": {watermark: position.offset, "dirty": True, "last_event_id": event_id},
+            "$set": {watermark: position.offset, "last_event_id": event_id},
             "$setOnInsert": {
                 "scope": delta.scope.model_dump(mode="json", exclude_none=True),
                 "scope_key": delta.scope.key(),
