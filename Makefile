@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 WITH_SERVICES := deploy/local/with-services.sh
 
 # Demo size (override: make demo SITES=40 MONTHS=12 SEED=3)
-SITES ?= 8
+SITES ?= 4
 MONTHS ?= 3
 SEED ?= 7
 OUT ?= out
@@ -64,7 +64,7 @@ format: .venv/.synced
 	.venv/bin/ruff check --fix .
 
 typecheck: .venv/.synced
-	.venv/bin/mypy contracts/src libs/runtime/src services/*/src tests tools
+	.venv/bin/mypy contracts/src libs/runtime/src services/*/src tests tools bench
 
 contracts-check: .venv/.synced ## committed JSON Schemas match the models, no breaking change
 	.venv/bin/boucle-contracts check

@@ -1,13 +1,15 @@
 """The main job: the loop on a sample network, through the real services, ending on disk.
 
-    python -m tools.demo [--sites 8] [--months 3] [--seed 7] [--out out] [--keep-running]
+    python -m tools.demo [--sites 4] [--months 3] [--seed 7] [--out out] [--keep-running]
 
-Needs Kafka and MongoDB (``make demo`` provides them). Starts the four services as their own
-processes, posts the sample network through the collector's HTTP API, waits until the
-reporter has it all, writes the audit pack to ``--out``, prints a summary and stops the
-services (or leaves them running with ``--keep-running``). Event ids are deterministic, so
-re-running is safe: nothing already accepted is counted again.
-"""
+Needs Kafka and MongoDB (``make demo`` provides them). Writes the collector's integrations
+file, starts the four services as their own processes, sends the sample network through
+signed webhooks, bulk NDJSON and the keyed native API (``tools.demo_ingest``), waits until
+the reporter has it all, lets the analyzer detect degradations, carries out and evaluates
+the drafted actions as the quality lead (``tools.demo_loop``), writes the audit pack to
+``--out``, prints a summary and stops the services (or leaves them running with
+``--keep-running``). Event ids are deterministic, so re-running is safe: nothing already
+accepted is counted again."""
 
 from __future__ import annotations
 
@@ -18,25 +20,34 @@ import hashlib
 import io
 import json
 import os
-import re
+import signal
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from rich.console import Console
 from rich.progress import Progress
 
-from tools.localstack import DEFAULT_PORTS, Stack, StackConfig, StackError, free_port
-from tools.sample_network import SampleNetwork, Submission, sample_network
+from tools.demo_ingest import Credentials, Sender, write_integrations
+from tools.demo_loop import carry_out, readiness, wait_for_degradations, wait_for_drafts
+from tools.localstack import DEFAULT_PORTS, SERVICES, Stack, StackConfig, StackError, free_port
+from tools.sample_network import AFTER_DAYS, SampleNetwork, sample_network
 
 console = Console()
-ANALYSIS = "Analyse des appréciations"
-RESPONSES = re.compile(r"^(\d+) réponse")
 REPORTER_WAIT_SECONDS = 180.0
-SEND_ATTEMPTS = 20
+# collector path → the analyzer's figure counting it
+FIGURES = {
+    "survey-responses": "responses",
+    "enrolments": "enrolments",
+    "complaints": "complaints",
+    "hazards": "hazards",
+    "dropouts": "dropouts",
+}
 
 
 def _ports(keep_running: bool) -> dict[str, int]:
@@ -54,50 +65,6 @@ def _ports(keep_running: bool) -> dict[str, int]:
     return ports
 
 
-async def _post_all(
-    stack: Stack, network: SampleNetwork, submissions: list[Submission]
-) -> Counter[str]:
-    accepted: Counter[str] = Counter()
-    queue: asyncio.Queue[Submission] = asyncio.Queue()
-    for submission in submissions:
-        queue.put_nowait(submission)
-    with Progress(console=console, transient=False) as progress:
-        task = progress.add_task("Envoi des retours au collecteur", total=len(submissions))
-        async with httpx.AsyncClient(base_url=stack["collector"].url, timeout=30) as http:
-
-            async def worker() -> None:
-                while not queue.empty():
-                    item = queue.get_nowait()
-                    url = f"/v1/networks/{network.network_id}/sites/{item.site_id}/{item.path}"
-                    reply = await _post(http, url, item.payload.model_dump_json(exclude_none=True))
-                    if reply.status_code not in {200, 202}:  # 200: a duplicate, already accepted
-                        raise RuntimeError(f"{url} answered {reply.status_code}: {reply.text}")
-                    accepted[item.path] += 1
-                    progress.advance(task)
-
-            await asyncio.gather(*(worker() for _ in range(8)))
-    return accepted
-
-
-async def _post(http: httpx.AsyncClient, url: str, body: str) -> httpx.Response:
-    """POST as a well-behaved sender: on 429 or 503, wait as ``Retry-After`` says and retry."""
-    for _ in range(SEND_ATTEMPTS):
-        reply = await http.post(url, content=body, headers={"content-type": "application/json"})
-        if reply.status_code not in {429, 503}:
-            return reply
-        await asyncio.sleep(float(reply.headers.get("retry-after", "1")))
-    return reply
-
-
-def _analysed_responses(table: str) -> int:
-    rows = csv.DictReader(io.StringIO(table.lstrip("\ufeff")), delimiter=";")
-    return sum(
-        int(m.group(1))
-        for r in rows
-        if r["Source"] == ANALYSIS and (m := RESPONSES.match(r["Constat"]))
-    )
-
-
 def _reporter(stack: Stack, network: SampleNetwork, *, timeout: float) -> httpx.AsyncClient:
     """A client of the reporter's API, as the network's quality lead."""
     token = stack.config.issuer.token(network_id=network.network_id)
@@ -108,27 +75,62 @@ def _reporter(stack: Stack, network: SampleNetwork, *, timeout: float) -> httpx.
     )
 
 
-async def _wait_for_reporter(stack: Stack, network: SampleNetwork, expected: int) -> str:
-    deadline = time.monotonic() + REPORTER_WAIT_SECONDS
-    async with _reporter(stack, network, timeout=30) as http:
-        with console.status("Analyse en cours (analyzer → actions, reporter)…"):
-            while True:
-                table = (
-                    await http.get(f"/v1/networks/{network.network_id}/tracking-table.csv")
-                ).text
-                if _analysed_responses(table) >= expected:
-                    return table
+async def analysed_totals(stack: Stack, network: SampleNetwork) -> Counter[str]:
+    """The analyzer's network-wide weekly figures, summed: responses, enrolments, …"""
+    async with httpx.AsyncClient(base_url=stack["analyzer"].url, timeout=30) as http:
+        figures = (
+            (
+                await http.get(
+                    f"/v1/networks/{network.network_id}/figures",
+                    params={"granularity": "week", "level": "network", "limit": "5000"},
+                )
+            )
+            .raise_for_status()
+            .json()
+        )
+    items = figures["items"] if isinstance(figures, dict) else figures
+    totals: Counter[str] = Counter()
+    for item in items:
+        for name in FIGURES.values():
+            totals[name] += int(item.get(name, 0))
+    return totals
+
+
+async def _wait_for_analysis(stack: Stack, network: SampleNetwork, sent: Counter[str]) -> None:
+    """Until the analyzer counts every fact sent; fails only when progress stops."""
+    expected = Counter({FIGURES[path]: count for path, count in sent.items() if path in FIGURES})
+    deadline, seen = time.monotonic() + REPORTER_WAIT_SECONDS, -1
+    with Progress(console=console) as progress:
+        task = progress.add_task("Analyse (analyzer)", total=expected.total())
+        while True:
+            try:
+                totals = await analysed_totals(stack, network)
+            except httpx.HTTPError:  # a busy database: ask again, until the deadline
                 if time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"the reporter shows {_analysed_responses(table)}/{expected} responses"
-                    )
-                await asyncio.sleep(1)
+                    raise
+                await asyncio.sleep(2)
+                continue
+            analysed = sum(min(totals[k], n) for k, n in expected.items())
+            progress.update(task, completed=analysed)
+            if analysed >= expected.total():
+                return
+            if analysed > seen:
+                deadline, seen = time.monotonic() + REPORTER_WAIT_SECONDS, analysed
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the analyzer shows {dict(totals)}, sent {dict(expected)}")
+            await asyncio.sleep(2)
+
+
+async def _tracking_table(stack: Stack, network: SampleNetwork) -> str:
+    async with _reporter(stack, network, timeout=30) as http:
+        url = f"/v1/networks/{network.network_id}/tracking-table.csv"
+        return (await http.get(url)).raise_for_status().text
 
 
 async def _fetch_dossier(stack: Stack, network: SampleNetwork) -> bytes:
     """The reporter's dossier de preuves for the whole sample period (built in background)."""
     first = network.start.date().replace(day=1)
-    end = (network.start + timedelta(days=30 * network.months)).date() + timedelta(days=1)
+    end = network.end.date() + timedelta(days=1)
     deadline = time.monotonic() + REPORTER_WAIT_SECONDS
     async with _reporter(stack, network, timeout=60) as http:
         with console.status("Dossier de preuves (reporter)…"):
@@ -154,9 +156,8 @@ async def _fetch_dossier(stack: Stack, network: SampleNetwork) -> bytes:
 
 
 def _write_pack(
-    out: Path, network: SampleNetwork, table: str, dossier: bytes, accepted: Counter[str]
+    folder: Path, network: SampleNetwork, table: str, dossier: bytes, accepted: Counter[str]
 ) -> Path:
-    folder = out / network.network_id
     folder.mkdir(parents=True, exist_ok=True)
     files = {"tableau-de-suivi.csv": table.encode("utf-8"), "dossier-de-preuves.zip": dossier}
     for name, content in files.items():
@@ -177,57 +178,142 @@ def _write_pack(
     return folder
 
 
+def stack_config(
+    network: SampleNetwork, credentials: Credentials, folder: Path, **fields: Any
+) -> StackConfig:
+    """The services configured for the demo: keyed collector, short evaluation windows."""
+    integrations = write_integrations(folder, network, credentials)
+    fields.setdefault(
+        "kafka_bootstrap", os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    )
+    fields.setdefault("mongodb_uri", os.environ.get("MONGODB_URI", "mongodb://127.0.0.1:27017/"))
+    return StackConfig(
+        collector_env=credentials.collector_env(integrations),
+        extra_env={
+            # Detection waits until every fact is in (the analyzer is restarted then).
+            "BOUCLE_ANALYZER_DETECTION_INTERVAL_SECONDS": "86400",
+            "BOUCLE_ANALYZER_DETECTION_MAX_WEEKS_PER_RUN": "60",
+            "BOUCLE_ANALYZER_SNAPSHOT_INTERVAL_SECONDS": "5",  # fewer re-publications
+            "BOUCLE_ACTIONS_EVALUATION_WINDOW_DAYS": str(AFTER_DAYS),
+            "BOUCLE_ACTIONS_EVALUATION_GRANULARITY": "day",
+            "BOUCLE_ACTIONS_EVALUATION_MIN_SAMPLE_SIZE": "10",
+            **{f"BOUCLE_{s.upper()}_GRACEFUL_TIMEOUT_SECONDS": "10" for s in SERVICES},
+        },
+        **fields,
+    )
+
+
+@dataclass
+class Outcome:
+    sender: Sender
+    table: str
+    dossier: bytes
+    degradations: list[dict[str, Any]]
+    actions: Counter[str]
+    readiness: Counter[str]
+
+
+async def run_loop(stack: Stack, network: SampleNetwork, credentials: Credentials) -> Outcome:
+    """Everything after start-up: send, analyse, detect, act, evaluate, build the dossier."""
+    sender = Sender(network, credentials, stack["collector"].url)
+    with Progress(console=console, transient=False) as progress:
+        await sender.send_all(list(network.submissions()), progress)
+    await _wait_for_analysis(stack, network, sender.accepted)
+    with console.status("Détection des dégradations (analyzer)…"):
+        stack.restart("analyzer", {"BOUCLE_ANALYZER_DETECTION_INTERVAL_SECONDS": "1"})
+        degradations = await wait_for_degradations(stack, network)
+    with console.status("Actions d'amélioration: acceptées, menées, évaluées (actions)…"):
+        await wait_for_drafts(stack, network, len(degradations))
+        actions = await carry_out(stack, network)
+    await asyncio.sleep(3)  # the reporter reads the actions' events
+    dossier = await _fetch_dossier(stack, network)
+    table = await _tracking_table(stack, network)
+    return Outcome(sender, table, dossier, degradations, actions, await readiness(stack, network))
+
+
+def _summary(outcome: Outcome, folder: Path) -> None:
+    rows = list(csv.DictReader(io.StringIO(outcome.table.lstrip("\ufeff")), delimiter=";"))
+    found = Counter(
+        f"{d['scope'].get('site_id') or d['scope']['level']}/{d['metric']}/{d.get('dimension')}"
+        for d in outcome.degradations
+    )
+    console.rule("Résumé")
+    console.print(f"Acceptés par nature: {dict(sorted(outcome.sender.accepted.items()))}")
+    console.print(f"Acceptés par canal: {dict(sorted(outcome.sender.channels.items()))}")
+    console.print(f"Dégradations détectées: {len(outcome.degradations)} {dict(found)}")
+    console.print(f"Actions issues des dégradations: {sum(outcome.actions.values())}")
+    for line, count in sorted(outcome.actions.items()):
+        console.print(f"  {count} × {line}")
+    console.print(f"Contrôle de préparation: {dict(outcome.readiness) or 'rien à signaler'}")
+    console.print(f"Tableau de suivi: {len(rows)} lignes ({Counter(r['Source'] for r in rows)})")
+    console.print(f"Dossier de preuves: [bold]{folder}[/]")
+
+
 async def run(args: argparse.Namespace) -> int:
     network = sample_network(sites=args.sites, months=args.months, seed=args.seed)
-    submissions = list(network.submissions())
-    # One namespace (topics, groups, databases) per sample: re-running the same sample is
-    # idempotent, and samples of other sizes or seeds never mix into its figures.
-    namespace = f"demo-s{args.seed}-{args.sites}x{args.months}"
-    config = StackConfig(
-        kafka_bootstrap=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
-        mongodb_uri=os.environ.get("MONGODB_URI", "mongodb://127.0.0.1:27017/"),
+    credentials = Credentials.new()
+    # One namespace (topics, groups, databases) per sample and week: re-running the same
+    # sample is idempotent, and other samples never mix into its figures.
+    namespace = f"demo-s{args.seed}-{args.sites}x{args.months}-{network.start:%Y%m%d}"
+    folder = args.out / network.network_id
+    config = stack_config(
+        network,
+        credentials,
+        folder,
         topic_prefix=f"{namespace}.",
         database_suffix=f"_{namespace.replace('-', '_')}",
         ports=_ports(args.keep_running),
     )
     stack = Stack(config=config, log_dir=args.out / "logs")
     console.print(
-        f"[bold]Boucle[/] — réseau {network.network_id}: "
-        f"{len(network.sites)} sites, {network.months} mois"
+        f"[bold]Boucle[/] — réseau {network.network_id}: {len(network.sites)} sites, "
+        f"{network.weeks} semaines ({network.start:%d/%m/%Y} → {network.end:%d/%m/%Y})"
     )
+    keep = False
     try:
         with console.status("Démarrage des quatre services…"):
             stack.start()
-        accepted = await _post_all(stack, network, submissions)
-        table = await _wait_for_reporter(stack, network, accepted["survey-responses"])
-        dossier = await _fetch_dossier(stack, network)
-        folder = _write_pack(args.out, network, table, dossier, accepted)
+        outcome = await run_loop(stack, network, credentials)
+        _write_pack(folder, network, outcome.table, outcome.dossier, outcome.sender.accepted)
+        _summary(outcome, folder)
+        keep = args.keep_running
     except (StackError, RuntimeError, httpx.HTTPError) as error:
         console.print(f"[red]Échec:[/] {error}\nJournaux des services: {args.out / 'logs'}")
-        stack.stop()
         return 1
-    rows = list(csv.DictReader(io.StringIO(table.lstrip("\ufeff")), delimiter=";"))
-    console.print(f"Acceptés: {dict(sorted(accepted.items()))}")
-    console.print(f"Tableau de suivi: {len(rows)} lignes ({Counter(r['Source'] for r in rows)})")
-    console.print(f"Dossier de preuves: [bold]{folder}[/]")
-    if args.keep_running:
-        console.print(
-            f"Services en marche: {', '.join(f'{s.name} {s.url}' for s in stack.services.values())}"
-        )
+    finally:  # also on Ctrl-C and SIGTERM: never leave orphaned services behind
+        if not keep:
+            with console.status("Arrêt des services…"):
+                stack.stop()
+    if not keep:
         return 0
-    with console.status("Arrêt des services…"):
-        stack.stop()
+    token = config.issuer.token(network_id=network.network_id)
+    url = f"{stack['reporter'].url}/v1/networks/{network.network_id}/dashboard"
+    console.print(
+        f"Services en marche: {', '.join(f'{s.name} {s.url}' for s in stack.services.values())}"
+    )
+    console.print(
+        f"Tableau de bord (jeton valable 1 h):\ncurl -H 'Authorization: Bearer {token}' {url}"
+    )
     return 0
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="boucle-demo", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sites", type=int, default=8)
+    parser.add_argument("--sites", type=int, default=4)
     parser.add_argument("--months", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=Path("out"))
     parser.add_argument("--keep-running", action="store_true", help="leave the services running")
-    return asyncio.run(run(parser.parse_args(argv)))
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return asyncio.run(run(parser.parse_args(argv)))
+    except KeyboardInterrupt:
+        console.print("[yellow]Interrompu[/]: services arrêtés")
+        return 130
 
 
 if __name__ == "__main__":

@@ -126,6 +126,9 @@ class StackConfig:
     topic_partitions: int | None = None
     ports: dict[str, int] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Variables only the collector gets, whatever their name (webhook secrets its
+    # integrations file references).
+    collector_env: dict[str, str] = field(default_factory=dict)
     issuer: LocalIssuer = field(default_factory=LocalIssuer)
 
     def database(self, service: str) -> str:
@@ -146,11 +149,14 @@ class StackConfig:
         if service in AUTHENTICATED:
             env |= self.issuer.environment(prefix)
         if service == "collector":
-            # The local stack has no integrations file: an open intake API, on loopback only,
-            # where every caller shares one rate limit: raise it for bulk local loads.
-            env[f"{prefix}ALLOW_UNAUTHENTICATED"] = "true"
+            # Without an integrations file: an open intake API, on loopback only. Either way
+            # raise the per-key rate limit for bulk local loads.
+            keyed = f"{prefix}INTEGRATIONS_FILE" in self.extra_env | self.collector_env
+            if not keyed:
+                env[f"{prefix}ALLOW_UNAUTHENTICATED"] = "true"
             env[f"{prefix}RATE_LIMIT_PER_SECOND"] = "2000"
             env[f"{prefix}RATE_LIMIT_BURST"] = "2000"
+            env |= self.collector_env
         return env | {k: v for k, v in self.extra_env.items() if k.startswith(prefix)}
 
 
@@ -179,6 +185,22 @@ class Stack:
             self.services[name] = service
         for service in self.services.values():
             self._wait_ready(service, timeout_seconds)
+
+    def restart(self, name: str, env: dict[str, str], *, timeout_seconds: float = 60.0) -> None:
+        """Stop one service and start it again with ``env`` added to its environment."""
+        old = self.services[name]
+        old.stop()
+        bin_dir = Path(sys.executable).parent
+        service = ServiceProcess(name, old.port, old.log_path)
+        with service.log_path.open("ab") as log:
+            service.process = subprocess.Popen(  # noqa: S603 - our own entry points
+                [str(bin_dir / f"boucle-{name}")],
+                env=self.config.environment(name, old.port) | env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self.services[name] = service
+        self._wait_ready(service, timeout_seconds)
 
     def stop(self) -> dict[str, int | None]:
         return {name: service.stop() for name, service in self.services.items()}

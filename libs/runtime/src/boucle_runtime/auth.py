@@ -33,7 +33,7 @@ import jwt
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings
 
 SUPPORTED_ALGORITHMS = ("RS256", "ES256")
@@ -69,6 +69,12 @@ class AuthSettings(BaseSettings):
         ge=0,
         description="Least time between two JWKS fetches forced by an unknown `kid`.",
     )
+
+    @field_validator("auth_jwks_url", "auth_public_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """An empty variable (``${VAR:-}`` in compose) means "not configured"."""
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 class Role(StrEnum):

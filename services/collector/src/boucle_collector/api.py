@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, NoReturn
@@ -243,24 +244,31 @@ Prepared = tuple[int, ContractModel | list[str]]  # line number, data or what is
 async def publish_prepared(
     handler: IntakeHandler, kind: IntakeKind[Any], intake: Intake, prepared: list[Prepared]
 ) -> BulkResult:
-    """Each valid item accepted on its own; once Kafka fails, the rest is not tried."""
+    """Every valid item published at once, each answered on its own outcome.
+
+    The sends are concurrent so the producer batches them: awaiting each acknowledgement
+    before the next send made a bulk request cost one broker round trip per line (the
+    collector bench measured 11 % of raw aiokafka that way). Duplicates within the request
+    are still answered as such: the second waits for the first's publication.
+    """
+    valid = [(number, data) for number, data in prepared if not isinstance(data, list)]
+    outcomes = await asyncio.gather(
+        *(handler.accept(kind, intake, data) for _, data in valid), return_exceptions=True
+    )
+    published = {number: outcome for (number, _), outcome in zip(valid, outcomes, strict=True)}
     items: list[BulkItem] = []
-    kafka_down = False
     for number, data in prepared:
         if isinstance(data, list):
             handler.metrics.rejected.labels("invalid", intake.channel).inc()
             items.append(BulkItem(line=number, status="invalid", errors=data))
             continue
-        if kafka_down:
+        outcome = published[number]
+        if isinstance(outcome, IntakeUnavailableError):
             items.append(BulkItem(line=number, status="unavailable"))
-            continue
-        try:
-            outcome = await handler.accept(kind, intake, data)
-        except IntakeUnavailableError:
-            kafka_down = True
-            items.append(BulkItem(line=number, status="unavailable"))
-            continue
-        items.append(BulkItem(line=number, status=outcome.status, event_id=outcome.event.id))
+        elif isinstance(outcome, BaseException):
+            raise outcome
+        else:
+            items.append(BulkItem(line=number, status=outcome.status, event_id=outcome.event.id))
     count = {s: sum(1 for i in items if i.status == s) for s in BulkItem.STATUSES}
     return BulkResult(
         accepted=count["accepted"],

@@ -26,7 +26,7 @@ from boucle_actions.metrics import ActionsMetrics
 from boucle_contracts.cases.v1 import CaseStatus, ComplaintCaseOpened
 from boucle_contracts.metrics.v1 import ScopeMetricsUpdated
 from boucle_contracts.registry import AnyEvent
-from boucle_runtime.mongo import insert_once, keep_latest_revision
+from boucle_runtime.mongo import insert_once, is_ferretdb, keep_latest_revision
 
 Document = dict[str, Any]
 M = TypeVar("M", bound=BaseModel)
@@ -339,9 +339,13 @@ class MongoDeadlineSettings:
 
 class MongoKpiRepository:
     def __init__(self, client: AsyncMongoClient[Document], database: str) -> None:
+        self._client = client
         self._kpis = client[database]["kpi_snapshots"]
+        self._atomic = True
 
     async def create_indexes(self) -> None:
+        # FerretDB scans on any filter but _id: keep_latest_revision's non-atomic form there
+        self._atomic = not await is_ferretdb(self._client)
         await self._kpis.create_index(
             [("network_id", ASCENDING), ("scope_key", ASCENDING)], name="scope"
         )
@@ -356,6 +360,7 @@ class MongoKpiRepository:
                 "scope_key": snapshot.scope.key(),
                 "snapshot": snapshot.model_dump(mode="json"),
             },
+            atomic=self._atomic,
         )
 
     async def snapshots_for(

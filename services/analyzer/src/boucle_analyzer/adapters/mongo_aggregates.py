@@ -48,6 +48,7 @@ from boucle_analyzer.domain.ports import FigureQuery, Position, Receipt
 from boucle_contracts.common import Period
 from boucle_contracts.metrics.v1 import Granularity, ScopeMetricsUpdated
 from boucle_contracts.scope import Scope
+from boucle_runtime.mongo import is_ferretdb
 
 Document = dict[str, Any]
 DUPLICATE_KEY = 11000
@@ -72,6 +73,7 @@ class MongoAggregateStore:
         self._listed: dict[str, int] = {}  # pending key -> change count when it was listed
         # Watermarks this (only) writer set, by (aggregate, stream): unguarded mode only.
         self._marks: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._unpublished: set[str] = set()  # listed as pending by this writer: unguarded mode
 
     @property
     def guarded(self) -> bool:
@@ -80,8 +82,7 @@ class MongoAggregateStore:
 
     async def prepare(self) -> None:
         """Indexes, and whether updates may carry their watermark condition (not on FerretDB)."""
-        info = await self._db.client.admin.command("buildInfo")
-        self._guarded = not any(key.startswith("ferretdb") for key in info)
+        self._guarded = not await is_ferretdb(self._db.client)
         await self.create_indexes()
 
     async def create_indexes(self) -> None:
@@ -181,6 +182,8 @@ class MongoAggregateStore:
         return await self._apply_checked(name, deltas, position, event_id)
 
     async def _list_pending(self, deltas: Sequence[AggregateDelta]) -> None:
+        if not self._guarded:  # the only writer knows what it listed and has not unlisted
+            deltas = [d for d in deltas if d.key not in self._unpublished]
         if not deltas:
             return
         await self._db.command(
@@ -197,6 +200,8 @@ class MongoAggregateStore:
                 "ordered": True,
             }
         )
+        if not self._guarded:
+            self._unpublished.update(d.key for d in deltas)
 
     async def _apply_checked(
         self, collection: str, deltas: Sequence[AggregateDelta], position: Position, event_id: str
@@ -276,12 +281,23 @@ class MongoAggregateStore:
         return found
 
     async def mark_published(self, *, snapshot: ScopeMetricsUpdated) -> None:
-        """Unlist the aggregate only if it did not change again since it was listed."""
+        """Unlist the aggregate only if it did not change again since it was listed.
+
+        Several writers (MongoDB) compare the marker's change count; the only writer
+        (FerretDB), which skips re-listing listed aggregates, compares the revision under
+        its write lock instead."""
         changes = self._listed.pop(snapshot.key, None)
-        if changes is None:
-            return
         async with self._writes:
-            await self._pending.delete_one({"_id": snapshot.key, "changes": changes})
+            if self._guarded:
+                if changes is not None:
+                    await self._pending.delete_one({"_id": snapshot.key, "changes": changes})
+                return
+            current = await self._collections[snapshot.granularity].find_one(
+                {"_id": snapshot.key}, {"revision": 1}
+            )
+            if current is not None and int(current["revision"]) == snapshot.revision:
+                await self._pending.delete_one({"_id": snapshot.key})
+                self._unpublished.discard(snapshot.key)
 
     async def aggregate(self, key: str) -> Document | None:
         granularity = Granularity(key.split("|")[1])

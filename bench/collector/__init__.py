@@ -1,0 +1,1 @@
+"""Collector intake throughput against raw Kafka and a bare ASGI app."""

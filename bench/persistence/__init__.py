@@ -1,0 +1,1 @@
+"""Analyzer repository upserts against raw PyMongo bulk writes."""

@@ -1,0 +1,121 @@
+"""The demo's loop: degradations found, drafts accepted and carried out, then evaluated.
+
+Acts as the network's quality lead (a ``LocalIssuer`` token) on the actions service's API:
+fills the owner, due date and measures of each drafted action, proposes, validates, starts
+and finishes it, then asks for its evaluation (effective where satisfaction recovered).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from tools.localstack import Stack
+from tools.sample_network import SampleNetwork
+
+SETTLE_POLLS = 4  # degradations unchanged over this many polls: detection has caught up
+WAIT_SECONDS = 240.0
+STEPS = ("proposed", "validated", "in_progress", "done")
+
+
+def client(stack: Stack, service: str, network: SampleNetwork) -> httpx.AsyncClient:
+    token = stack.config.issuer.token(network_id=network.network_id)
+    return httpx.AsyncClient(
+        base_url=stack[service].url, timeout=60, headers={"authorization": f"Bearer {token}"}
+    )
+
+
+async def wait_for_degradations(stack: Stack, network: SampleNetwork) -> list[dict[str, Any]]:
+    """The analyzer's episodes once detection has evaluated every week (no change any more)."""
+    deadline, seen, stable = time.monotonic() + WAIT_SECONDS, -1, 0
+    url = f"/v1/networks/{network.network_id}/degradations"
+    async with client(stack, "analyzer", network) as http:
+        while time.monotonic() < deadline:
+            body = (await http.get(url, params={"status": "all"})).raise_for_status().json()
+            items: list[dict[str, Any]] = body["items"] if isinstance(body, dict) else body
+            stable = stable + 1 if len(items) == seen else 0
+            seen = len(items)
+            if stable >= SETTLE_POLLS:
+                return items
+            await asyncio.sleep(3)
+    raise RuntimeError(f"degradations still changing after {WAIT_SECONDS}s ({seen} seen)")
+
+
+async def _actions(http: httpx.AsyncClient, network: SampleNetwork, **params: str) -> list[Any]:
+    url = f"/v1/networks/{network.network_id}/actions"
+    items: list[Any] = (
+        (await http.get(url, params={"limit": "200", **params})).raise_for_status().json()["items"]
+    )
+    return items
+
+
+async def wait_for_drafts(stack: Stack, network: SampleNetwork, expected: int) -> list[Any]:
+    deadline = time.monotonic() + WAIT_SECONDS
+    async with client(stack, "actions", network) as http:
+        while True:
+            drafts = await _actions(http, network, source="degradation")
+            if len(drafts) >= expected or time.monotonic() > deadline:
+                return drafts
+            await asyncio.sleep(2)
+
+
+async def carry_out(stack: Stack, network: SampleNetwork) -> Counter[str]:
+    """Every drafted action accepted, carried out and evaluated: ``title → status`` counts."""
+    base = f"/v1/networks/{network.network_id}/actions"
+    outcomes: Counter[str] = Counter()
+    async with client(stack, "actions", network) as http:
+        for listed in await _actions(http, network, source="degradation"):
+            action = listed
+            url = f"{base}/{action['action_id']}"
+            if action["status"] == "draft":
+                where = action.get("site_id") or "reseau"
+                action = (
+                    (
+                        await http.patch(
+                            url,
+                            json={
+                                "expected_revision": action["revision"],
+                                "owner": f"resp-{where}",
+                                "due_date": (network.today + timedelta(days=30)).isoformat(),
+                                "measures": [
+                                    "Analyser la cause avec l'équipe du site",
+                                    "Corriger et informer les apprenants",
+                                ],
+                            },
+                        )
+                    )
+                    .raise_for_status()
+                    .json()
+                )
+                for step in STEPS:
+                    action = (
+                        (
+                            await http.post(
+                                f"{url}/transitions",
+                                json={"to": step, "expected_revision": action["revision"]},
+                            )
+                        )
+                        .raise_for_status()
+                        .json()
+                    )
+            if action["status"] == "done":
+                action = (await http.post(f"{url}/evaluation")).raise_for_status().json()
+            outcomes[f"{action['title']} → {action['status']}"] += 1
+    return outcomes
+
+
+async def readiness(stack: Stack, network: SampleNetwork) -> Counter[str]:
+    """The reporter's readiness findings, counted by code."""
+    async with client(stack, "reporter", network) as http:
+        body = (
+            (await http.get(f"/v1/networks/{network.network_id}/readiness"))
+            .raise_for_status()
+            .json()
+        )
+    findings = body.get("findings", []) if isinstance(body, dict) else body
+    return Counter(str(f.get("code", "?")) for f in findings)
