@@ -1,8 +1,9 @@
 """The main job (``make demo``), reduced: a small sample network through the real paths.
 
 Signed Typeform and Tally webhooks, bulk NDJSON and keyed native API calls into the
-collector, the four services as processes on the real broker and database, then the
-audit pack: its figures must be those of the generated data.
+collector, the four services as processes on the real broker and database; degradations
+become actions that are carried out and evaluated; then the audit pack: its figures must be
+those of the generated data.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.e2e
 async def test_reduced_main_job_leaves_a_pack_matching_the_sample(
     kafka_bootstrap: str, mongodb_uri: str, isolation: str, tmp_path: Path
 ) -> None:
-    network = sample_network(sites=2, months=1, seed=11)
+    network = sample_network(sites=4, months=3, seed=8)
     submissions = list(network.submissions())
     sent = Counter(s.path for s in submissions)
     complaints = sorted(
@@ -59,6 +60,20 @@ async def test_reduced_main_job_leaves_a_pack_matching_the_sample(
     assert totals["responses"] == sent["survey-responses"]
     for kind in ("enrolments", "complaints", "hazards", "dropouts"):
         assert totals[kind] == sent[kind], kind
+    # the loop closed: every degradation drafted an action, each carried out and evaluated;
+    # effective at the sites fixed, not effective (re-opened) where the platform stayed down
+    assert outcome.degradations
+    assert sum(outcome.actions.values()) == len(outcome.degradations)
+    outcomes = Counter(line.rsplit(" → ", 1)[1] for line in outcome.actions.elements())
+    assert outcomes["effective"] > 0
+    assert outcomes["reopened"] > 0
+    (unfixed,) = network.unfixed_sites
+    reopened = [line for line in outcome.actions if line.endswith("→ reopened")]
+    assert any(f": {unfixed}" in line for line in reopened), reopened
+    for fixed in set(network.platform_sites) - {unfixed}:
+        platform = [line for line in outcome.actions if f"(platform) : {fixed}" in line]
+        assert platform, f"no platform action at {fixed}"
+        assert all(line.endswith("→ effective") for line in platform), platform
     archive = zipfile.ZipFile(io.BytesIO(outcome.dossier))
     for line in archive.read("SHA256SUMS").decode().splitlines():
         digest, name = line.split(maxsplit=1)

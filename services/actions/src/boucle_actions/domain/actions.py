@@ -220,25 +220,27 @@ def new_action(
     )
 
 
-METRIC_LABELS = {
-    Metric.MEAN_SATISFACTION: "satisfaction moyenne",
-    Metric.SATISFACTION_RATE: "taux de satisfaction",
-    Metric.NPS: "NPS",
-    Metric.RESPONSE_RATE: "taux de réponse",
-    Metric.COMPLAINT_RATE: "taux de réclamation",
-    Metric.DROPOUT_RATE: "taux d'abandon",
+METRIC_LABELS = {  # with their article: "Dégradation de la …", "du …"
+    Metric.MEAN_SATISFACTION: "de la satisfaction moyenne",
+    Metric.SATISFACTION_RATE: "du taux de satisfaction",
+    Metric.NPS: "du NPS",
+    Metric.RESPONSE_RATE: "du taux de réponse",
+    Metric.COMPLAINT_RATE: "du taux de réclamation",
+    Metric.DROPOUT_RATE: "du taux d'abandon",
 }
 
 
 def draft_from_degradation(degradation: DegradationDetected, *, at: datetime) -> Action:
     """A draft a person must accept: the degradation's figures and tests attached as evidence."""
     scope = degradation.scope
-    where = scope.site_id or scope.programme_id or scope.trainer_id or scope.network_id
+    where = scope.site_id or scope.trainer_id or scope.network_id
+    if scope.programme_id:
+        where = f"{scope.programme_id} ({where})"
     label = METRIC_LABELS[degradation.metric]
     aspect = f" ({degradation.dimension})" if degradation.dimension else ""
     baseline, current = degradation.baseline, degradation.current
     details = ActionDetails(
-        title=f"Dégradation de la {label}{aspect} : {where}"[:500],
+        title=f"Dégradation {label}{aspect} : {where}"[:500],
         problem=(
             f"{label.capitalize()}{aspect} passée de {baseline.value:.2f} "
             f"(n = {baseline.sample_size}) à {current.value:.2f} (n = {current.sample_size}) ; "
