@@ -40,7 +40,8 @@ ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$"
 NetworkId = Annotated[str, Path(pattern=ID_PATTERN)]
 EntityId = Annotated[str, Path(pattern=ID_PATTERN)]
 OptionalId = Annotated[str | None, Query(pattern=ID_PATTERN)]
-Offset = Annotated[int, Query(ge=0, description="Items to skip.")]
+# Bounded: MongoDB's skip takes at most a 64-bit int, and a larger one was a 500.
+Offset = Annotated[int, Query(ge=0, le=2**31 - 1, description="Items to skip.")]
 Limit = Annotated[int, Query(ge=1, le=200, description="Items per page.")]
 T = TypeVar("T")
 CurrentPrincipal = Callable[..., Awaitable[Principal]]

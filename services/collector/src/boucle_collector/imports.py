@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from boucle_collector.adapters.tabular_files import TableError, read_table
+from boucle_collector.adapters.tabular_files import XLSX_TYPES, TableError, read_table
 from boucle_collector.api import (
     COMMON_RESPONSES,
     BulkResult,
@@ -33,7 +33,21 @@ from boucle_collector.domain.tabular import Cell, row_response
 from boucle_collector.handlers import IntakeHandler
 
 CHANNEL = "import"
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# What a CSV export is sent as (Windows browsers say vnd.ms-excel), or an XLSX workbook;
+# octet-stream: the content decides (an XLSX is recognised by its zip signature).
+FILE_TYPES = XLSX_TYPES | {
+    "text/csv",
+    "application/csv",
+    "text/plain",
+    "application/vnd.ms-excel",
+    "application/octet-stream",
+}
 FIRST_DATA_LINE = 2  # line 1 holds the column names
+
+
+def media_type(content_type: str) -> str:
+    return content_type.split(";", maxsplit=1)[0].strip().lower()
 
 
 def _prepare(
@@ -72,9 +86,7 @@ def import_router(
             "required": True,
             "content": {
                 "text/csv": {"schema": {"type": "string"}},
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
-                    "schema": {"type": "string", "format": "binary"}
-                },
+                XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
             },
             "description": "The export: first line column names; one response per row.",
         }
@@ -84,6 +96,7 @@ def import_router(
             "description": "Every row's outcome (line numbers of the file).",
             "model": BulkResult,
         },
+        415: {"description": "Not a CSV or XLSX body (e.g. a multipart form), and why."},
         422: {"description": "Unreadable file, too many rows, or a form the key does not map."},
         **COMMON_RESPONSES,
     }
@@ -112,8 +125,19 @@ def import_router(
                 f"form {form!r} is not mapped in integration {integration.id}; mapped: {mapped}"
             )
             gate.refuse(422, "unmappable", CHANNEL, detail)
+        content_type = request.headers.get("content-type", "")
+        if media_type(content_type) not in FILE_TYPES:
+            # A multipart form (or any other wrapping) would otherwise be read as a CSV whose
+            # lines are all invalid: refuse it, saying how to send the file.
+            gate.refuse(
+                415,
+                "unreadable_file",
+                CHANNEL,
+                f"content type {content_type or '(none)'!r} is not a CSV or XLSX export: send "
+                f"the file itself as the body, as text/csv or {XLSX_MEDIA_TYPE}",
+            )
         try:
-            rows = read_table(await request.body(), request.headers.get("content-type", ""))
+            rows = read_table(await request.body(), content_type)
         except TableError as exc:
             gate.refuse(422, "unreadable_file", CHANNEL, str(exc))
         if len(rows) > max_items:

@@ -248,7 +248,11 @@ def mappings_router(gate: Gate, managed: ManagedMappings) -> APIRouter:
     @router.delete(
         "/{form_id}",
         status_code=status.HTTP_204_NO_CONTENT,
-        responses={**RESPONSES, 409: {"description": "Stale revision."}},
+        responses={
+            **RESPONSES,
+            409: {"description": "Stale revision."},
+            422: {"description": "Invalid revision or If-Match header; the reason is given."},
+        },
         summary="Delete the API's mapping of a form (the file's, if any, applies again)",
     )
     async def delete_mapping(

@@ -91,10 +91,15 @@ def _request(
             index = end.year * 12 + end.month - 1 - default_months
             start = date(index // 12, index % 12 + 1, 1)
     if end <= start:
-        raise HTTPException(422, detail=[{"loc": ["query", "to"], "msg": "to must be after from"}])
+        raise HTTPException(422, detail=[_after_from("query")])
     return BuildRequest(
         network_id=network_id, start=start, end=end, sites=tuple(sites), language=language
     )
+
+
+def _after_from(location: str) -> dict[str, Any]:
+    """A 422 item shaped like FastAPI's own (loc, msg, type), as the OpenAPI document says."""
+    return {"loc": [location, "to"], "msg": "to must be after from", "type": "value_error"}
 
 
 def _visible(narrow: Narrow, build: Build) -> bool:
@@ -203,9 +208,7 @@ def reports_router(
     async def request_build(network_id: NetworkId, narrow: Narrow_t, body: BuildBody) -> BuildState:
         """Build the dossier de preuves of a scope and period, in the background."""
         if body.end <= body.start:
-            raise HTTPException(
-                422, detail=[{"loc": ["body", "to"], "msg": "to must be after from"}]
-            )
+            raise HTTPException(422, detail=[_after_from("body")])
         request = BuildRequest(
             network_id=network_id,
             start=body.start,

@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 from matplotlib.dates import DateFormatter, MonthLocator, date2num
 from matplotlib.figure import Figure
 
+MAX_TICKS = 36
 PALETTE = ("#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000", "#2e75b6", "#a5a5a5", "#843c0c")
 
 
@@ -57,8 +58,10 @@ def satisfaction_chart(
     if days:
         first, last = days[0].replace(day=1), days[-1].replace(day=28)
         axes.set_xlim(_x(first), _x(last))
-    # One tick per month: a month label on finer ticks would repeat itself.
-    axes.xaxis.set_major_locator(MonthLocator())  # type: ignore[no-untyped-call]
+    # Month ticks (a label on finer ticks would repeat itself), at most about MAX_TICKS of
+    # them: a period of centuries asked for would otherwise draw one per month, for minutes.
+    step = max(1, -(-len(days) // MAX_TICKS))
+    axes.xaxis.set_major_locator(MonthLocator(interval=step))  # type: ignore[no-untyped-call]
     axes.xaxis.set_major_formatter(DateFormatter("%Y-%m"))  # type: ignore[no-untyped-call]
     axes.grid(alpha=0.3)
     if series:
