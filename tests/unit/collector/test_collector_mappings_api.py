@@ -235,6 +235,20 @@ def test_delete_brings_the_file_mapping_back_and_respects_the_revision(
     assert collector.sink.events[-1].data.survey_kind.value == "hot"  # the file's mapping
 
 
+def test_a_revision_beyond_int64_is_422_not_a_server_error(collector: Collector) -> None:
+    """Found by schemathesis: the database cannot hold it, so it is refused up front."""
+    collector.client.put(KOBO_FORM, json=NEW_KOBO_MAPPING, headers=admin())
+    huge = str(2**63)
+    by_header = collector.client.delete(KOBO_FORM, headers=admin(**{"If-Match": f'"{huge}"'}))
+    assert by_header.status_code == 422
+    assert "If-Match" in by_header.json()["detail"]
+    by_query = collector.client.delete(
+        KOBO_FORM, params={"expected_revision": huge}, headers=admin()
+    )
+    assert by_query.status_code == 422
+    assert collector.client.get(KOBO_FORM, headers=admin()).json()["source"] == "api"
+
+
 def test_a_write_of_another_replica_is_seen_after_a_refresh() -> None:
     async def scenario() -> None:
         store = InMemoryMappingStore()

@@ -26,13 +26,18 @@ from boucle_collector.domain.mappings import (
 )
 
 CHANNEL = "mappings"
+MAX_REVISION = 2**63 - 1  # a revision is stored as a BSON int64
 IntegrationId = Annotated[str, Path(pattern=ID_PATTERN, description="Integration of the file.")]
 FormId = Annotated[
     str, Path(min_length=1, max_length=200, description="The platform's form (survey) id.")
 ]
 Revision = Annotated[
     int | None,
-    Query(ge=1, description='Revision replaced or deleted (or header If-Match: "<revision>").'),
+    Query(
+        ge=1,
+        le=MAX_REVISION,
+        description='Revision replaced or deleted (or header If-Match: "<revision>").',
+    ),
 ]
 
 
@@ -116,7 +121,7 @@ class MappingAdmin:
         if if_match is None:
             return None
         tag = if_match.strip().removeprefix("W/").strip('"')
-        if not tag.isdigit() or int(tag) < 1:
+        if not tag.isdigit() or not 1 <= int(tag) <= MAX_REVISION:
             self.gate.refuse(
                 422, "invalid", CHANNEL, f'header If-Match must be "<revision>", not {if_match!r}'
             )
