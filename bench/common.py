@@ -451,3 +451,15 @@ async def drop_databases(run: str) -> None:
                 await client.drop_database(name)
     finally:
         await client.close()
+
+
+def print_comparison(comparison: Comparison) -> dict[str, Any]:
+    """One line per comparison, for the command line of each benchmark."""
+    summary = comparison.summary()
+    print(
+        f"{summary['name']}: {summary['system_rate']:.1f} vs {summary['baseline_rate']:.1f} "
+        f"{summary['unit']} = {summary['ratio']:.1%} (target {summary['target']:.0%}); "
+        f"per CPU-s {summary['system_per_cpu_second']} vs {summary['baseline_per_cpu_second']}",
+        flush=True,
+    )
+    return summary

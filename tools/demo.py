@@ -34,7 +34,13 @@ from rich.console import Console
 from rich.progress import Progress
 
 from tools.demo_ingest import Credentials, Sender, write_integrations
-from tools.demo_loop import carry_out, readiness, wait_for_degradations, wait_for_drafts
+from tools.demo_loop import (
+    carry_out,
+    client,
+    readiness,
+    wait_for_degradations,
+    wait_for_drafts,
+)
 from tools.localstack import DEFAULT_PORTS, SERVICES, Stack, StackConfig, StackError, free_port
 from tools.sample_network import AFTER_DAYS, SampleNetwork, sample_network
 
@@ -63,16 +69,6 @@ def _ports(keep_running: bool) -> dict[str, int]:
             raise SystemExit(f"port {port} ({name}) is taken: stop what runs there first")
         ports[name] = free_port() if taken else port
     return ports
-
-
-def _reporter(stack: Stack, network: SampleNetwork, *, timeout: float) -> httpx.AsyncClient:
-    """A client of the reporter's API, as the network's quality lead."""
-    token = stack.config.issuer.token(network_id=network.network_id)
-    return httpx.AsyncClient(
-        base_url=stack["reporter"].url,
-        timeout=timeout,
-        headers={"authorization": f"Bearer {token}"},
-    )
 
 
 async def analysed_totals(stack: Stack, network: SampleNetwork) -> Counter[str]:
@@ -122,7 +118,7 @@ async def _wait_for_analysis(stack: Stack, network: SampleNetwork, sent: Counter
 
 
 async def _tracking_table(stack: Stack, network: SampleNetwork) -> str:
-    async with _reporter(stack, network, timeout=30) as http:
+    async with client(stack, "reporter", network) as http:
         url = f"/v1/networks/{network.network_id}/tracking-table.csv"
         return (await http.get(url)).raise_for_status().text
 
@@ -132,7 +128,7 @@ async def _fetch_dossier(stack: Stack, network: SampleNetwork) -> bytes:
     first = network.start.date().replace(day=1)
     end = network.end.date() + timedelta(days=1)
     deadline = time.monotonic() + REPORTER_WAIT_SECONDS
-    async with _reporter(stack, network, timeout=60) as http:
+    async with client(stack, "reporter", network) as http:
         with console.status("Dossier de preuves (reporter)…"):
             build = (
                 (

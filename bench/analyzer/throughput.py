@@ -36,6 +36,7 @@ from bench.common import (
     kafka_bootstrap,
     mongodb_uri,
     partitions_of,
+    print_comparison,
     producer,
     service,
     site_of,
@@ -187,11 +188,7 @@ async def bench_analyzer(*, events: int, reps: int, within: float = 600.0) -> Co
 
 
 async def main_async(args: argparse.Namespace) -> int:
-    summary = (await bench_analyzer(events=args.events, reps=args.reps)).summary()
-    print(
-        f"analyzer: {summary['system_rate']:.1f} vs {summary['baseline_rate']:.1f} events/s "
-        f"= {summary['ratio']:.2%} (target 50%)"
-    )
+    print_comparison(await bench_analyzer(events=args.events, reps=args.reps))
     return 0
 
 

@@ -22,7 +22,6 @@ import asyncio
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
 import httpx
 
@@ -40,6 +39,7 @@ from bench.common import (
     interleaved,
     kafka_bootstrap,
     message_count,
+    print_comparison,
     producer,
     python_env,
     service,
@@ -259,22 +259,13 @@ async def bench_single(*, events: int, reps: int, concurrency: int) -> Compariso
     )
 
 
-def _print(comparison: Comparison) -> dict[str, Any]:
-    summary = comparison.summary()
-    print(
-        f"{summary['name']}: {summary['system_rate']:.1f} vs {summary['baseline_rate']:.1f} "
-        f"{summary['unit']} = {summary['ratio']:.1%} (target {summary['target']:.0%}); "
-        f"per CPU-s {summary['system_per_cpu_second']} vs {summary['baseline_per_cpu_second']}",
-        flush=True,
-    )
-    return summary
-
-
 async def main_async(args: argparse.Namespace) -> int:
-    _print(
+    print_comparison(
         await bench_bulk(requests=args.bulk_requests, reps=args.reps, concurrency=args.concurrency)
     )
-    _print(await bench_single(events=args.single, reps=args.reps, concurrency=args.concurrency * 4))
+    print_comparison(
+        await bench_single(events=args.single, reps=args.reps, concurrency=args.concurrency * 4)
+    )
     return 0
 
 

@@ -29,6 +29,7 @@ from bench.common import (
     Sample,
     interleaved,
     mongodb_uri,
+    print_comparison,
     site_of,
     survey_response,
     token,
@@ -145,11 +146,7 @@ async def bench_persistence(*, events: int, reps: int) -> Comparison:
 
 
 async def main_async(args: argparse.Namespace) -> int:
-    summary = (await bench_persistence(events=args.events, reps=args.reps)).summary()
-    print(
-        f"persistence: {summary['system_rate']:.1f} vs {summary['baseline_rate']:.1f} upserts/s "
-        f"= {summary['ratio']:.1%} (target 80%)"
-    )
+    print_comparison(await bench_persistence(events=args.events, reps=args.reps))
     return 0
 
 

@@ -71,17 +71,15 @@ def stack(
         mongodb_uri=mongodb_uri,
         topic_prefix=f"{token}.",
         database_suffix=f"_{token}",
-        extra_env={
-            "BOUCLE_COLLECTOR_ALLOW_UNAUTHENTICATED": "false",
+        # the file names its secrets by variable: the collector gets them
+        collector_env=SECRETS
+        | {
             "BOUCLE_COLLECTOR_INTEGRATIONS_FILE": str(integrations),
             "BOUCLE_COLLECTOR_PSEUDONYMISATION_SECRET": PSEUDONYM_SECRET,
         },
     )
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in SECRETS.items():
-            patch.setenv(name, value)  # the collector inherits them: the file names variables
-        with running(Stack(config=config, log_dir=folder / "logs")) as started:
-            yield started
+    with running(Stack(config=config, log_dir=folder / "logs")) as started:
+        yield started
 
 
 # --- what a call may leave behind -------------------------------------------------------------

@@ -48,11 +48,8 @@ def guarded_stack(
     mongodb_uri: str,
     isolation: str,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Stack]:
     """The stack with an integrations file: no unauthenticated intake."""
-    for name, value in SECRETS.items():
-        monkeypatch.setenv(name, value)  # the file refers to secrets by variable name
     integrations = write_integrations(
         tmp_path / "integrations.json", API_INTEGRATIONS + WEBHOOK_INTEGRATIONS
     )
@@ -61,13 +58,14 @@ def guarded_stack(
         mongodb_uri=mongodb_uri,
         topic_prefix=f"{isolation}.",
         database_suffix=f"_{isolation}",
-        extra_env={
-            "BOUCLE_COLLECTOR_ALLOW_UNAUTHENTICATED": "false",
+        # the file names its secrets by variable: the collector gets them
+        collector_env=SECRETS
+        | {
             "BOUCLE_COLLECTOR_INTEGRATIONS_FILE": str(integrations),
             "BOUCLE_COLLECTOR_PSEUDONYMISATION_SECRET": PSEUDONYM_SECRET,
             "BOUCLE_COLLECTOR_MAX_BODY_BYTES": "20000",
-            "BOUCLE_ANALYZER_SNAPSHOT_INTERVAL_SECONDS": "0.3",
         },
+        extra_env={"BOUCLE_ANALYZER_SNAPSHOT_INTERVAL_SECONDS": "0.3"},
     )
     with running(Stack(config=config, log_dir=tmp_path / "logs")) as stack:
         yield stack

@@ -107,7 +107,9 @@ class MongoAggregateStore:
         return Receipt.NEW
 
     async def apply(self, *, delta: AggregateDelta, position: Position, event_id: str) -> bool:
-        return await self._apply(delta.granularity, [delta], position, event_id) == 1
+        async with self._writes:
+            await self._list_pending([delta])
+            return await self._write(delta.granularity, [delta], position, event_id) == 1
 
     async def apply_all(
         self,
@@ -117,21 +119,24 @@ class MongoAggregateStore:
         event_id: str,
         redelivery: bool = False,
     ) -> None:
-        """Add each delta unless already applied; usually one round trip for them all.
+        """Add each delta unless already applied: the aggregates are listed as pending, then
+        one ``update`` command per granularity carries their upserts.
 
-        One unordered ``update`` command carries every delta's upsert. An upsert whose
-        filter fails because the watermark is past this offset collides on ``_id`` (error
-        11000): applied before. The same error arises when another consumer created the
-        document between our filter and our insert, so collided deltas are retried once
-        without upsert, which tells the two apart. PyMongo's ``bulk_write`` is not used: it
-        fails on FerretDB's reply to a batch with write errors (no ``nModified``), and
-        FerretDB may stop an unordered batch at its first error, so the deltas after it are
-        sent again (harmless: the watermark makes every update idempotent). FerretDB also
-        reports only the first error of a batch, so how many deltas were new is not known.
+        On FerretDB (unguarded) the watermarks are checked before the command (see
+        :meth:`_apply_checked`). Otherwise each statement carries its own condition, and an
+        upsert whose filter fails because the watermark is past this offset collides on
+        ``_id`` (error 11000): applied before. The same error arises when another consumer
+        created the document between our filter and our insert, so collided deltas are
+        retried once without upsert, which tells the two apart. PyMongo's ``bulk_write`` is
+        not used: it fails on FerretDB's reply to a batch with write errors (no
+        ``nModified``), and FerretDB may stop an unordered batch at its first error, so the
+        deltas after it are sent again (harmless: the watermark makes every update
+        idempotent). FerretDB also reports only the first error of a batch, so how many
+        deltas were new is not known.
 
-        A redelivery most likely finds every delta applied: the watermarks are read first
-        (one query) and only the deltas still missing are sent, instead of a batch that
-        would collide statement after statement.
+        A redelivery most likely finds every delta applied: in guarded mode the watermarks
+        are read first (one query) and only the deltas still missing are sent, instead of a
+        batch that would collide statement after statement.
         """
         batches = {g: [d for d in deltas if d.granularity is g] for g in Granularity}
         if redelivery and self._guarded:
@@ -155,18 +160,6 @@ class MongoAggregateStore:
         }
         return [d for d in deltas if seen.get(d.key, -1) < position.offset]
 
-    async def _apply(
-        self,
-        granularity: Granularity,
-        deltas: Sequence[AggregateDelta],
-        position: Position,
-        event_id: str,
-    ) -> int:
-        """Returns how many deltas were new; exact for one delta, a lower bound otherwise."""
-        async with self._writes:
-            await self._list_pending(deltas)
-            return await self._write(granularity, deltas, position, event_id)
-
     async def _write(
         self,
         granularity: Granularity,
@@ -174,6 +167,7 @@ class MongoAggregateStore:
         position: Position,
         event_id: str,
     ) -> int:
+        """How many deltas were new; exact for one delta, a lower bound otherwise."""
         if not deltas:
             return 0
         name = self._collections[granularity].name
