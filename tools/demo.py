@@ -40,6 +40,7 @@ from tools.demo_loop import (
     readiness,
     wait_for_degradations,
     wait_for_drafts,
+    wait_until_consumed,
 )
 from tools.localstack import DEFAULT_PORTS, SERVICES, Stack, StackConfig, StackError, free_port
 from tools.sample_network import AFTER_DAYS, SampleNetwork, sample_network
@@ -221,7 +222,8 @@ async def run_loop(stack: Stack, network: SampleNetwork, credentials: Credential
     with console.status("Actions d'amélioration: acceptées, menées, évaluées (actions)…"):
         await wait_for_drafts(stack, network, len(degradations))
         actions = await carry_out(stack, network)
-    await asyncio.sleep(3)  # the reporter reads the actions' events
+    with console.status("Lecture de tous les événements (reporter)…"):
+        await wait_until_consumed(stack, "reporter")
     dossier = await _fetch_dossier(stack, network)
     table = await _tracking_table(stack, network)
     return Outcome(sender, table, dossier, degradations, actions, await readiness(stack, network))

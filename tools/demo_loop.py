@@ -14,6 +14,8 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
 
 from tools.localstack import Stack
 from tools.sample_network import SampleNetwork
@@ -119,3 +121,35 @@ async def readiness(stack: Stack, network: SampleNetwork) -> Counter[str]:
         )
     findings = body.get("findings", []) if isinstance(body, dict) else body
     return Counter(str(f.get("code", "?")) for f in findings)
+
+
+async def backlog(stack: Stack, service: str) -> int:
+    """Messages on the service's topics its consumer group has not committed yet."""
+    bootstrap = stack.config.kafka_bootstrap
+    group = f"{stack.config.topic_prefix}boucle-{service}"  # the prefix applies to groups too
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await admin.start()
+    await consumer.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group)
+        ends = await consumer.end_offsets(list(committed))
+        return sum(max(0, ends[tp] - meta.offset) for tp, meta in committed.items())
+    finally:
+        await consumer.stop()
+        await admin.close()
+
+
+async def wait_until_consumed(stack: Stack, service: str) -> None:
+    """Until the service's group has committed everything (twice in a row: new messages,
+    such as the figures of the last changes, may still be arriving); fails only when the
+    backlog stops shrinking."""
+    deadline, least, caught_up = time.monotonic() + WAIT_SECONDS, None, 0
+    while caught_up < 2:
+        left = await backlog(stack, service)
+        caught_up = caught_up + 1 if left == 0 else 0
+        if least is None or left < least:
+            deadline, least = time.monotonic() + WAIT_SECONDS, left
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the {service} still has {left} messages to read")
+        await asyncio.sleep(2)

@@ -49,11 +49,15 @@ class Storage:
         )
 
 
-@pytest.fixture
-async def storage(mongodb_uri: str, isolation: str) -> AsyncIterator[Storage]:
+@pytest.fixture(params=[True, False], ids=["compare-and-set", "by-id"])
+async def storage(
+    mongodb_uri: str, isolation: str, request: pytest.FixtureRequest
+) -> AsyncIterator[Storage]:
+    """Both forms of guarded read-model writes, on whichever server answers."""
     client: AsyncMongoClient[Document] = AsyncMongoClient(mongodb_uri, tz_aware=True)
     database = f"reporter_{isolation}"
-    evidence, read_model = MongoEvidenceLog(client, database), MongoReadModel(client, database)
+    evidence = MongoEvidenceLog(client, database)
+    read_model = MongoReadModel(client, database, compare_and_set=request.param)
     await evidence.create_indexes()
     await read_model.create_indexes()
     yield Storage(client, database, evidence, read_model)

@@ -132,7 +132,7 @@ def create_app(settings: ActionsSettings) -> FastAPI:
             cases.create_indexes,
             actions.create_indexes,
             meetings.create_indexes,
-            kpis.create_indexes,
+            kpis.prepare,
         ],
         on_shutdown=[close_client],
         background=[sweeper.loop(settings.sweep_interval_seconds)],

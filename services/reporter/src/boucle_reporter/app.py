@@ -85,7 +85,7 @@ def create_app(
         ],
         on_startup=[
             evidence.create_indexes,
-            read_model.create_indexes,
+            read_model.prepare,
             store.create_indexes,
             builds.resume,
         ],

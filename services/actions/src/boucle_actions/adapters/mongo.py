@@ -343,9 +343,13 @@ class MongoKpiRepository:
         self._kpis = client[database]["kpi_snapshots"]
         self._atomic = True
 
-    async def create_indexes(self) -> None:
-        # FerretDB scans on any filter but _id: keep_latest_revision's non-atomic form there
+    async def prepare(self) -> None:
+        """Indexes, and keep_latest_revision's by-``_id`` form on FerretDB (which scans the
+        collection for any other filter)."""
         self._atomic = not await is_ferretdb(self._client)
+        await self.create_indexes()
+
+    async def create_indexes(self) -> None:
         await self._kpis.create_index(
             [("network_id", ASCENDING), ("scope_key", ASCENDING)], name="scope"
         )

@@ -32,6 +32,7 @@ from boucle_reporter.domain.chain import (
 )
 from boucle_reporter.domain.ports import COLLECTIONS, UNFINISHED, Build
 from boucle_reporter.domain.projection import Write
+from boucle_runtime.mongo import is_ferretdb
 
 Document = dict[str, Any]
 MAX_APPEND_ATTEMPTS = 200
@@ -164,8 +165,16 @@ def _entry(doc: Document) -> ChainEntry:
 
 
 class MongoReadModel:
-    def __init__(self, client: AsyncMongoClient[Document], database: str) -> None:
+    def __init__(
+        self, client: AsyncMongoClient[Document], database: str, *, compare_and_set: bool = True
+    ) -> None:
         self._db = client[database]
+        self._compare_and_set = compare_and_set
+
+    async def prepare(self) -> None:
+        """Indexes, and whether guarded writes compare-and-set (not on FerretDB: see _apply)."""
+        self._compare_and_set = not await is_ferretdb(self._db.client)
+        await self.create_indexes()
 
     async def create_indexes(self) -> None:
         for name in COLLECTIONS:
@@ -180,9 +189,10 @@ class MongoReadModel:
     async def _apply(self, write: Write) -> None:
         """Update by ``_id``, else insert. Guards are compare-and-set on the stored value.
 
-        FerretDB scans the whole collection for a filter that matches nothing unless it is
-        ``_id`` alone, so a guarded write reads the stored value by ``_id`` first and then
-        updates on exactly that value (a filter that matches), never with an upsert.
+        FerretDB scans the whole collection for any filter but ``_id`` alone, so a guarded
+        write reads the stored value by ``_id`` first, and then updates on exactly that value
+        (compare-and-set) or, on FerretDB, by ``_id`` alone: a key is written by the one
+        consumer of its partition (keys follow the partition key), so nothing interleaves.
         """
         collection = self._db[write.collection]
         update = _update(write)
@@ -195,7 +205,8 @@ class MongoReadModel:
                     current = stored.get(name)
                     if current is not None and current >= value:
                         return  # as new or newer already: an older or repeated event
-                    query[name] = current
+                    if self._compare_and_set:
+                        query[name] = current
             if (await collection.update_one(query, update)).matched_count:
                 return
             try:
