@@ -7,6 +7,7 @@ exactly as an operator would: one process per service, configured by environment
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -30,10 +31,34 @@ class StackError(RuntimeError):
     """A service did not start; the message carries the tail of its log."""
 
 
+PORT_FLOOR = 20_000
+
+
+def _ephemeral_floor() -> int:
+    """Lowest port the kernel hands to outgoing connections (Linux default 32768)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port free now, chosen below the ephemeral range.
+
+    ``bind(0)`` answers from the ephemeral range, where, on a busy machine, an outgoing
+    connection can take the port before the service binds it (seen: "address already in
+    use" at start-up while a large demo ran beside the tests).
+    """
+    ceiling = max(PORT_FLOOR + 1_000, _ephemeral_floor())
+    for _ in range(200):
+        port = random.randrange(PORT_FLOOR, ceiling)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise StackError(f"no free port between {PORT_FLOOR} and {ceiling}")
 
 
 @dataclass

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from boucle_reporter.api import reports_router
 from boucle_reporter.builds import BuildService
 from boucle_reporter.handlers import EvidenceRecorder
 from boucle_reporter.metrics import ReporterMetrics
+from tools.localstack import free_port
 
 pytestmark = pytest.mark.integration
 CHROMIUM = "/usr/bin/chromium"
@@ -34,13 +34,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -70,7 +63,7 @@ async def reporter_url(mongodb_uri: str, isolation: str, tmp_path: Path) -> Asyn
             access=open_access,
         )
     )
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, port=port, log_config=None, access_log=False))
     serving = asyncio.create_task(server.serve())
     while not server.started:

@@ -115,6 +115,9 @@ class LimeSurveyPull:
             after=after,
         )
         responses = parse_export(document, survey_id=survey_id, zone=ZoneInfo(source.timezone))
+        # Map with the mappings in force now, not at the start of the round: a mapping
+        # written while the export was on its way applies to the responses it brought.
+        integration = self.integrations.current.integrations.get(integration.id, integration)
         last, accepted, duplicates, unmappable = after, 0, 0, 0
         try:
             for response in responses:
