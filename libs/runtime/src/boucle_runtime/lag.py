@@ -6,14 +6,13 @@ costs no extra connection. Alert rules watch ``boucle_consumer_lag_messages``.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import Any
 
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry, Gauge
 
 from boucle_runtime.logging import get_logger
+from boucle_runtime.periodic import BackgroundLoop, every
 
 log = get_logger(__name__)
 
@@ -56,11 +55,9 @@ class LagMonitor:
         self._reported = seen
         return total
 
-    async def run(self, stopping: asyncio.Event, interval_seconds: float = 10.0) -> None:
-        while not stopping.is_set():
-            try:
-                await self.sample()
-            except Exception as exc:  # never let monitoring take the service down
-                log.warning("lag_sampling_failed", error=repr(exc))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), timeout=interval_seconds)
+    def loop(self, interval_seconds: float = 10.0) -> BackgroundLoop:
+        """Sample every ``interval_seconds`` while the service is up; never fatal."""
+        return every(interval_seconds, self._sample_step, name="lag_sampling")
+
+    async def _sample_step(self) -> None:
+        await self.sample()

@@ -7,13 +7,11 @@ from collections.abc import (
     AsyncIterator,
     Awaitable,
     Callable,
-    Coroutine,
     Iterable,
     Mapping,
     Sequence,
 )
 from contextlib import asynccontextmanager
-from typing import Any
 
 import uvicorn
 from fastapi import APIRouter, FastAPI
@@ -25,11 +23,10 @@ from boucle_runtime.kafka import ensure_topics
 from boucle_runtime.lag import LagMonitor
 from boucle_runtime.logging import get_logger
 from boucle_runtime.operational import ReadinessCheck, RequestMetrics, operational_router
+from boucle_runtime.periodic import BackgroundLoop
 from boucle_runtime.settings import ServiceSettings
 
 Hook = Callable[[], Awaitable[None]]
-# A loop that runs while the service is up and returns soon after its event is set.
-BackgroundLoop = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 log = get_logger(__name__)
 
 
@@ -73,7 +70,7 @@ def service_app(
             await hook()
         await broker.start()
         stopping = asyncio.Event()
-        loops = [*background, LagMonitor(broker, registry).run]
+        loops = [*background, LagMonitor(broker, registry).loop()]
         tasks = [asyncio.create_task(loop(stopping)) for loop in loops]
         log.info("service_started", version=version)
         try:
