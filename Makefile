@@ -30,7 +30,7 @@ $(UV):
 	$(UV) sync --all-packages --frozen
 	@touch $@
 
-setup: .venv/.synced system-deps provision kustomize ## Python dependencies, Chromium, promtool, Kafka, FerretDB
+setup: .venv/.synced system-deps provision kustomize ## Python dependencies, Chromium, promtool, Kafka, FerretDB, OIDC provider, Mailpit
 
 system-deps: ## Chromium (page tests) and promtool (alert rules) from Debian's packages, when missing
 	@missing=""; command -v chromium >/dev/null || missing="$$missing chromium"; \
@@ -43,8 +43,9 @@ system-deps: ## Chromium (page tests) and promtool (alert rules) from Debian's p
 kustomize: ## kustomize from the Go module proxy into .cache/bin (manifest tests)
 	@deploy/kubernetes/build-kustomize.sh >/dev/null
 
-provision: ## download Kafka from Maven Central and build FerretDB (skipped where Docker answers)
+provision: ## download Kafka from Maven Central, build FerretDB, the OIDC provider and Mailpit (Go module proxy)
 	@if docker info >/dev/null 2>&1; then echo "Docker engine found: compose/testcontainers provide Kafka and MongoDB"; \
+	  deploy/local/services.sh provision oidc mail; \
 	else deploy/local/services.sh provision; fi
 
 demo: setup ## set up, then run the whole loop on a sample network; audit pack in $(OUT)/
@@ -90,11 +91,11 @@ integration: setup
 e2e: setup
 	$(WITH_SERVICES) .venv/bin/pytest -q -m e2e
 
-services-up: provision ## start local Kafka and FerretDB and leave them running
+services-up: provision ## start local Kafka, FerretDB, OIDC provider and Mailpit; leave them running
 	deploy/local/services.sh start
 	@echo 'eval "$$(deploy/local/services.sh env)" to point tests and services at them'
 
-services-down: ## stop the local Kafka and FerretDB started by services-up
+services-down: ## stop the local services started by services-up
 	deploy/local/services.sh stop
 
 services-status:

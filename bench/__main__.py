@@ -1,4 +1,5 @@
-"""Every benchmark of issue 8 in one command: a table on stdout, JSON in ``.cache/bench/``.
+"""Every benchmark of issues 8, 13 and 18 in one command: a table on stdout, JSON in
+``.cache/bench/``.
 
     python -m bench            # the full run (several minutes; the figures of docs/benchmarks.md)
     python -m bench --quick    # tiny sizes, one repetition: the CI smoke run
@@ -6,7 +7,8 @@
 
 Needs Kafka and a MongoDB wire-protocol server (``KAFKA_BOOTSTRAP_SERVERS``, ``MONGODB_URI``;
 defaults: the local ones of ``deploy/local/services.sh``). Every run uses fresh topic
-prefixes and databases and deletes them afterwards.
+prefixes and databases and deletes them afterwards. ``privacy_names`` and
+``analyzer_themes`` need neither.
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.analyzer.themes import bench_themes
 from bench.analyzer.throughput import bench_analyzer
 from bench.collector.intake import bench_bulk, bench_single
 from bench.common import Comparison, write_results
 from bench.e2e.latency import bench_latency
 from bench.persistence.upserts import bench_persistence
+from bench.privacy.names import bench_names
 from bench.reporter.scaling import bench_reporter
 
 
@@ -42,6 +46,8 @@ class Sizes:
     reporter_sites: tuple[int, ...]
     reporter_months: int
     concurrency: int = 4
+    names_reps: int = 5  # timed passes over the labelled texts of bench/privacy
+    themes_reps: int = 5  # timed passes over the labelled comments of bench/analyzer
 
 
 FULL = Sizes(
@@ -65,6 +71,8 @@ QUICK = Sizes(
     e2e_networks=1,
     reporter_sites=(2, 4),
     reporter_months=1,
+    names_reps=1,
+    themes_reps=1,
 )
 
 
@@ -98,6 +106,8 @@ def benchmarks(sizes: Sizes) -> dict[str, Callable[[], Awaitable[dict[str, Any]]
         "reporter_scaling": lambda: bench_reporter(
             sites=list(sizes.reporter_sites), months=sizes.reporter_months
         ),
+        "privacy_names": lambda: bench_names(reps=sizes.names_reps),
+        "analyzer_themes": lambda: bench_themes(reps=sizes.themes_reps),
     }
 
 
@@ -130,6 +140,23 @@ def row(name: str, result: dict[str, Any]) -> str:
             f"{name:<18} {result['system_rate']:>10.1f} {result['baseline_rate']:>10.1f} "
             f"{result['unit']:<10} {result['ratio']:>7.1%} >= {result['target']:.0%}  {met:<6} "
             f"per CPU-s ratio {'n/a' if per_cpu is None else f'{per_cpu:.1%}'}"
+        )
+    if name == "privacy_names":
+        combined, cost = result["quality_by_split"]["heldout"]["combined"], result["cost"]
+        return (
+            f"{name:<18} held-out, rule+respondent+spaCy: span P {combined['span']['precision']}"
+            f" R {combined['span']['recall']}, token P {combined['token']['precision']} "
+            f"R {combined['token']['recall']}; {cost['combined_redaction']['p50_ms']} ms/text "
+            f"p50 ({cost['combined_redaction']['p50_vs_baseline']}x the regex redaction)"
+        )
+    if name == "analyzer_themes":
+        held, cost = result["quality"]["heldout_all"], result["cost"]
+        return (
+            f"{name:<18} all held-out micro F1 {held['baseline']['micro']['f1']} -> "
+            f"{held['spacy']['micro']['f1']}, negative accuracy "
+            f"{held['baseline']['negative_accuracy']} -> {held['spacy']['negative_accuracy']} "
+            f"(targets 0.9, 0.95); {cost['spacy']['p50_ms']} ms/comment p50, "
+            f"{cost['spacy']['batched_ms']} batched"
         )
     if name == "e2e_latency":
         return (

@@ -36,6 +36,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from pymongo import AsyncMongoClient
 
 from boucle_collector.domain.intake import SURVEY_RESPONSE, Intake
+from boucle_collector.domain.person_names import FreeTextRedactor
 from boucle_contracts import kafka as wire
 from boucle_contracts.examples import example_of
 from boucle_contracts.feedback.v1 import SurveyResponseSubmitted, SurveyResponseSubmittedV1
@@ -257,7 +258,7 @@ def site_of() -> tuple[str, str]:
 def as_record(data: SurveyResponseSubmitted, network: str, site: str, channel: str) -> Record:
     """The bytes, key and headers the collector publishes for ``data``."""
     event = SURVEY_RESPONSE.envelope(
-        SURVEY_RESPONSE.redact(data),
+        SURVEY_RESPONSE.redact(data, FreeTextRedactor()),
         intake=Intake(network_id=network, site_id=site, channel=channel),
     )
     headers = [(k, v.encode()) for k, v in wire.headers_for(event).items()]

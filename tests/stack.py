@@ -7,14 +7,14 @@ from contextlib import contextmanager
 
 import pytest
 
-from tools.localstack import Stack, StackError
+from tools.localstack import START_TIMEOUT_SECONDS, Stack, StackError
 
 
 @contextmanager
 def running(stack: Stack) -> Iterator[Stack]:
     """Starts the stack (a start-up failure fails the test with the logs); SIGTERM afterwards."""
     try:
-        stack.start()
+        stack.start(timeout_seconds=START_TIMEOUT_SECONDS)
     except StackError as error:
         stack.stop()
         pytest.fail(str(error))

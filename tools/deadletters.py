@@ -10,6 +10,11 @@ data). ``replay`` publishes the original value (or, for exactly one selected dea
 the corrected value read from ``--value-file``) with its original key and headers to its
 original topic. Event ids make a replay idempotent: consumers skip an id they already
 applied. A value that is still poison is simply dead-lettered again.
+
+Against a secured cluster, connect as the admin (a service's own user may neither read its
+dead letters nor write another service's topic): ``KAFKA_SECURITY_PROTOCOL=SASL_SSL``,
+``KAFKA_SASL_USERNAME``, ``KAFKA_SASL_PASSWORD``, ``KAFKA_SSL_CAFILE`` (the runtime's Kafka
+settings without a service prefix; see docs/security.md).
 """
 
 from __future__ import annotations
@@ -29,8 +34,15 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from boucle_contracts import kafka as wire
 from boucle_contracts.registry import dead_letter_topic
+from boucle_runtime.kafka_security import client_options
+from boucle_runtime.settings import KafkaSettings
 
 DLQ_HEADER_PREFIX = "boucle_dlq_"
+
+
+def connection(bootstrap: str) -> dict[str, Any]:
+    """aiokafka client options: ``bootstrap``, secured as the unprefixed KAFKA_* env says."""
+    return client_options(KafkaSettings(kafka_bootstrap_servers=bootstrap))
 
 
 @dataclass(frozen=True)
@@ -80,7 +92,7 @@ class DeadLetter:
 async def read_dead_letters(*, bootstrap: str, topic: str) -> list[DeadLetter]:
     """Everything on the dead-letter topic up to its end when called (no group, no commit)."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+        **connection(bootstrap), enable_auto_commit=False, auto_offset_reset="earliest"
     )
     await consumer.start()
     try:
@@ -112,7 +124,7 @@ async def read_dead_letters(*, bootstrap: str, topic: str) -> list[DeadLetter]:
 
 async def topic_partitions(bootstrap: str, topic: str) -> list[TopicPartition]:
     """The topic's partitions; none when it does not exist (yet)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**connection(bootstrap))
     await admin.start()
     try:
         described = await admin.describe_topics([topic])
@@ -130,7 +142,7 @@ async def replay(
     letters: Sequence[DeadLetter], *, bootstrap: str, value: bytes | None = None
 ) -> list[DeadLetter]:
     """Publish each dead letter's value (or ``value``) to its original topic, acks=all."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(**connection(bootstrap), acks="all", enable_idempotence=True)
     await producer.start()
     try:
         for letter in letters:

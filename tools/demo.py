@@ -37,6 +37,7 @@ from tools.demo_ingest import Credentials, Sender, write_integrations
 from tools.demo_loop import (
     carry_out,
     client,
+    problems_opened,
     readiness,
     wait_for_degradations,
     wait_for_drafts,
@@ -74,7 +75,7 @@ def _ports(keep_running: bool) -> dict[str, int]:
 
 async def analysed_totals(stack: Stack, network: SampleNetwork) -> Counter[str]:
     """The analyzer's network-wide weekly figures, summed: responses, enrolments, …"""
-    async with httpx.AsyncClient(base_url=stack["analyzer"].url, timeout=30) as http:
+    async with client(stack, "analyzer", network) as http:  # as the quality lead
         figures = (
             (
                 await http.get(
@@ -208,6 +209,7 @@ class Outcome:
     degradations: list[dict[str, Any]]
     actions: Counter[str]
     readiness: Counter[str]
+    problems: list[dict[str, Any]]
 
 
 async def run_loop(stack: Stack, network: SampleNetwork, credentials: Credentials) -> Outcome:
@@ -219,14 +221,24 @@ async def run_loop(stack: Stack, network: SampleNetwork, credentials: Credential
     with console.status("Détection des dégradations (analyzer)…"):
         stack.restart("analyzer", {"BOUCLE_ANALYZER_DETECTION_INTERVAL_SECONDS": "1"})
         degradations = await wait_for_degradations(stack, network)
+        # published with the degradations they group, before detection moves on
+        problems = await problems_opened(stack, network)
     with console.status("Actions d'amélioration: acceptées, menées, évaluées (actions)…"):
-        await wait_for_drafts(stack, network, len(degradations))
+        await wait_for_drafts(stack, network, len(problems))  # one draft per problem
         actions = await carry_out(stack, network)
     with console.status("Lecture de tous les événements (reporter)…"):
         await wait_until_consumed(stack, "reporter")
     dossier = await _fetch_dossier(stack, network)
     table = await _tracking_table(stack, network)
-    return Outcome(sender, table, dossier, degradations, actions, await readiness(stack, network))
+    return Outcome(
+        sender,
+        table,
+        dossier,
+        degradations,
+        actions,
+        await readiness(stack, network),
+        problems,
+    )
 
 
 def _summary(outcome: Outcome, folder: Path) -> None:
@@ -239,7 +251,11 @@ def _summary(outcome: Outcome, folder: Path) -> None:
     console.print(f"Acceptés par nature: {dict(sorted(outcome.sender.accepted.items()))}")
     console.print(f"Acceptés par canal: {dict(sorted(outcome.sender.channels.items()))}")
     console.print(f"Dégradations détectées: {len(outcome.degradations)} {dict(found)}")
-    console.print(f"Actions issues des dégradations: {sum(outcome.actions.values())}")
+    places = Counter(
+        " + ".join(s.get("site_id") or s["level"] for s in p["scopes"]) for p in outcome.problems
+    )
+    console.print(f"Problèmes (dégradations groupées): {len(outcome.problems)} {dict(places)}")
+    console.print(f"Actions issues des problèmes: {sum(outcome.actions.values())}")
     for line, count in sorted(outcome.actions.items()):
         console.print(f"  {count} × {line}")
     console.print(f"Contrôle de préparation: {dict(outcome.readiness) or 'rien à signaler'}")

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 from rich.progress import Progress
 
-from boucle_collector.adapters.webhooks import tally, typeform
+from boucle_collector.adapters.webhook_formats import tally, typeform
 from boucle_contracts.feedback.v1 import ScaleAnswer, SurveyKind, SurveyResponseSubmitted
 from tools.sample_network import DIMENSIONS, SampleNetwork, Submission
 

@@ -1,4 +1,5 @@
-"""The demo's loop: degradations found, drafts accepted and carried out, then evaluated.
+"""The demo's loop: degradations found and grouped into problems, one draft per problem
+accepted and carried out, then evaluated.
 
 Acts as the network's quality lead (a ``LocalIssuer`` token) on the actions service's API:
 fills the owner, due date and measures of each drafted action, proposes, validates, starts
@@ -17,6 +18,9 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
+from boucle_contracts.problems.v1 import TOPIC as PROBLEMS_TOPIC
+from boucle_contracts.problems.v1 import ProblemOpenedV1
+from boucle_contracts.registry import decode_event
 from tools.localstack import Stack
 from tools.sample_network import SampleNetwork
 
@@ -33,7 +37,7 @@ def client(stack: Stack, service: str, network: SampleNetwork) -> httpx.AsyncCli
 
 
 async def wait_for_degradations(stack: Stack, network: SampleNetwork) -> list[dict[str, Any]]:
-    """The analyzer's episodes once detection has evaluated every week (no change any more)."""
+    """The analyzer's degradations once detection has evaluated every week (no change any more)."""
     deadline, seen, stable = time.monotonic() + WAIT_SECONDS, -1, 0
     url = f"/v1/networks/{network.network_id}/degradations"
     async with client(stack, "analyzer", network) as http:
@@ -46,6 +50,34 @@ async def wait_for_degradations(stack: Stack, network: SampleNetwork) -> list[di
                 return items
             await asyncio.sleep(3)
     raise RuntimeError(f"degradations still changing after {WAIT_SECONDS}s ({seen} seen)")
+
+
+async def problems_opened(stack: Stack, network: SampleNetwork) -> list[dict[str, Any]]:
+    """The problems the analyzer opened for the network, read from the start of
+    ``boucle.problems.v1`` (no group: nothing committed) until 3 s of silence, once each."""
+    consumer = AIOKafkaConsumer(
+        f"{stack.config.topic_prefix}{PROBLEMS_TOPIC}",
+        bootstrap_servers=stack.config.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        found: dict[str, dict[str, Any]] = {}
+        idle = 0
+        while idle < 3:
+            batch = await consumer.getmany(timeout_ms=1000)
+            idle = 0 if batch else idle + 1
+            for messages in batch.values():
+                for message in messages:
+                    event = decode_event(message.value or b"")
+                    if isinstance(event, ProblemOpenedV1) and event.network_id == (
+                        network.network_id
+                    ):
+                        found[event.data.problem_id] = event.data.model_dump(mode="json")
+        return list(found.values())
+    finally:
+        await consumer.stop()
 
 
 async def _actions(http: httpx.AsyncClient, network: SampleNetwork, **params: str) -> list[Any]:
@@ -112,15 +144,15 @@ async def carry_out(stack: Stack, network: SampleNetwork) -> Counter[str]:
 
 
 async def readiness(stack: Stack, network: SampleNetwork) -> Counter[str]:
-    """The reporter's readiness findings, counted by code."""
+    """The reporter's readiness gaps, counted by code."""
     async with client(stack, "reporter", network) as http:
         body = (
             (await http.get(f"/v1/networks/{network.network_id}/readiness"))
             .raise_for_status()
             .json()
         )
-    findings = body.get("findings", []) if isinstance(body, dict) else body
-    return Counter(str(f.get("code", "?")) for f in findings)
+    gaps = body.get("findings", []) if isinstance(body, dict) else body  # the JSON key stays
+    return Counter(str(f.get("code", "?")) for f in gaps)
 
 
 async def backlog(stack: Stack, service: str) -> int:

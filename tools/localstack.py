@@ -1,4 +1,4 @@
-"""The four Boucle services as separate local processes: start, wait until ready, stop.
+"""The four Boucle services (and, on demand, the console) as local processes: start, wait, stop.
 
 Used by the main job (``make demo``) and by the end-to-end tests, so both run the stack
 exactly as an operator would: one process per service, configured by environment only.
@@ -20,11 +20,12 @@ from typing import Any
 import httpx
 import jwt
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 SERVICES = ("collector", "analyzer", "actions", "reporter")
-AUTHENTICATED = ("actions", "reporter")  # services whose HTTP API wants a bearer JWT
+AUTHENTICATED = ("analyzer", "actions", "reporter")  # services whose HTTP API wants a bearer JWT
 DEFAULT_PORTS = {"collector": 8081, "analyzer": 8082, "actions": 8083, "reporter": 8084}
+CONSOLE = "console"  # the web front end: started after the APIs it calls, when asked for
 
 
 class StackError(RuntimeError):
@@ -32,6 +33,9 @@ class StackError(RuntimeError):
 
 
 PORT_FLOOR = 20_000
+# The collector and the analyzer load spaCy's French pipeline before they answer ready: about
+# 15 s on a quiet 2-core machine, several times that on a busy one.
+START_TIMEOUT_SECONDS = 180.0
 
 
 def _ephemeral_floor() -> int:
@@ -142,6 +146,19 @@ class LocalIssuer:
         return jwt.encode(payload, self._key, algorithm="RS256", headers={"kid": self.kid})
 
 
+def evidence_signing_key() -> str:
+    """A throw-away Ed25519 key (PKCS#8 PEM) for the reporter to sign chain heads with."""
+    return (
+        ed25519.Ed25519PrivateKey.generate()
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+
+
 @dataclass
 class StackConfig:
     kafka_bootstrap: str
@@ -155,6 +172,14 @@ class StackConfig:
     # integrations file references).
     collector_env: dict[str, str] = field(default_factory=dict)
     issuer: LocalIssuer = field(default_factory=LocalIssuer)
+    reporter_signing_key: str = field(default_factory=evidence_signing_key, repr=False)
+    # The console: started last, calling the stack's actions and reporter (``upstreams``,
+    # filled in by Stack.start); it signs people in at ``oidc_issuer_url`` when given.
+    console: bool = False
+    services: tuple[str, ...] = SERVICES  # a subset when a test needs fewer (start order kept)
+    oidc_issuer_url: str | None = None
+    console_session_secret: str = field(default_factory=lambda: os.urandom(32).hex(), repr=False)
+    upstreams: dict[str, str] = field(default_factory=dict)
 
     def database(self, service: str) -> str:
         return f"boucle_{service}{self.database_suffix}"
@@ -171,8 +196,19 @@ class StackConfig:
         }
         if self.topic_partitions:
             env[f"{prefix}TOPIC_PARTITIONS"] = str(self.topic_partitions)
-        if service in AUTHENTICATED:
+        if service in AUTHENTICATED or service == CONSOLE:
             env |= self.issuer.environment(prefix)
+        if service == CONSOLE:
+            env |= {
+                f"{prefix}ACTIONS_URL": self.upstreams.get("actions", ""),
+                f"{prefix}REPORTER_URL": self.upstreams.get("reporter", ""),
+                f"{prefix}SESSION_SECRET": self.console_session_secret,
+                f"{prefix}SESSION_COOKIE_SECURE": "false",  # local http only
+            }
+            if self.oidc_issuer_url:
+                env[f"{prefix}OIDC_ISSUER_URL"] = self.oidc_issuer_url
+        if service == "reporter":
+            env[f"{prefix}EVIDENCE_SIGNING_KEY"] = self.reporter_signing_key
         if service == "collector":
             # Without an integrations file: an open intake API, on loopback only. Either way
             # raise the per-key rate limit for bulk local loads.
@@ -194,10 +230,14 @@ class Stack:
     def __getitem__(self, name: str) -> ServiceProcess:
         return self.services[name]
 
-    def start(self, *, timeout_seconds: float = 60.0) -> None:
+    def start(self, *, timeout_seconds: float = START_TIMEOUT_SECONDS) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         bin_dir = Path(sys.executable).parent
-        for name in SERVICES:
+        names = tuple(n for n in SERVICES if n in self.config.services)
+        names = (*names, CONSOLE) if self.config.console else names
+        for name in names:
+            if name == CONSOLE:
+                self.config.upstreams = {n: self.services[n].url for n in ("actions", "reporter")}
             port = self.config.ports.get(name) or free_port()
             service = ServiceProcess(name, port, self.log_dir / f"{name}.log")
             with service.log_path.open("wb") as log:
@@ -211,7 +251,9 @@ class Stack:
         for service in self.services.values():
             self._wait_ready(service, timeout_seconds)
 
-    def restart(self, name: str, env: dict[str, str], *, timeout_seconds: float = 60.0) -> None:
+    def restart(
+        self, name: str, env: dict[str, str], *, timeout_seconds: float = START_TIMEOUT_SECONDS
+    ) -> None:
         """Stop one service and start it again with ``env`` added to its environment."""
         old = self.services[name]
         old.stop()

@@ -4,9 +4,10 @@
     .venv/bin/python tools/specs.py check    # exit 1, listing the files that differ
 
 Per service, under ``services/<service>/``: ``openapi.json`` (HTTP API), ``asyncapi.json``
-(topics consumed and produced, AsyncAPI 3.0) and ``.env.example`` (every setting with its
-default). All three come from the code, built with default settings: nothing connects, and
-neither the environment nor a ``.env`` file changes the output.
+(topics consumed and produced, AsyncAPI 3.0; not for the console, which has no broker) and
+``.env.example`` (every setting with its default). All come from the code, built with
+default settings: nothing connects, and neither the environment nor a ``.env`` file
+changes the output.
 """
 
 from __future__ import annotations
@@ -32,9 +33,11 @@ from boucle_analyzer.app import create_app as create_analyzer
 from boucle_analyzer.settings import AnalyzerSettings
 from boucle_collector.app import create_app as create_collector
 from boucle_collector.settings import CollectorSettings
+from boucle_console.app import create_app as create_console
+from boucle_console.settings import ConsoleSettings
 from boucle_reporter.app import create_app as create_reporter
 from boucle_reporter.settings import ReporterSettings
-from boucle_runtime.specs import service_specs
+from boucle_runtime.specs import build_app, openapi_document, render, service_specs
 
 ROOT = Path(__file__).resolve().parents[1]
 REGENERATE = "run `make specs` (or `.venv/bin/python tools/specs.py export`) and commit"
@@ -58,6 +61,8 @@ SERVICES: tuple[Service[Any], ...] = (
     Service("actions", create_actions, ActionsSettings),
     Service("reporter", create_reporter, ReporterSettings),
 )
+# Services without a broker (web front ends): openapi.json and .env.example, no asyncapi.json.
+HTTP_ONLY: tuple[Service[Any], ...] = (Service("console", create_console, ConsoleSettings),)
 
 # For settings declared without a description; a field's own description always wins.
 FIELD_NOTES = {
@@ -142,7 +147,9 @@ def env_example(service: str, settings_cls: type[BaseSettings]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def expected_files(services: tuple[Service[Any], ...] = SERVICES) -> dict[Path, str]:
+def expected_files(
+    services: tuple[Service[Any], ...] = SERVICES, http_only: tuple[Service[Any], ...] = HTTP_ONLY
+) -> dict[Path, str]:
     """Path relative to the repository root -> content, for every generated file."""
     files: dict[Path, str] = {}
     for service in services:
@@ -150,13 +157,21 @@ def expected_files(services: tuple[Service[Any], ...] = SERVICES) -> dict[Path, 
         files[service.folder / "openapi.json"] = specs.openapi
         files[service.folder / "asyncapi.json"] = specs.asyncapi
         files[service.folder / ".env.example"] = env_example(service.name, service.settings_cls)
+    for service in http_only:
+        app = build_app(service.create_app, service.settings_cls)
+        files[service.folder / "openapi.json"] = render(openapi_document(app))
+        files[service.folder / ".env.example"] = env_example(service.name, service.settings_cls)
     return files
 
 
-def drift(root: Path = ROOT, services: tuple[Service[Any], ...] = SERVICES) -> list[str]:
+def drift(
+    root: Path = ROOT,
+    services: tuple[Service[Any], ...] = SERVICES,
+    http_only: tuple[Service[Any], ...] = HTTP_ONLY,
+) -> list[str]:
     """The generated files missing under ``root`` or differing from what the code gives."""
     problems: list[str] = []
-    for path, content in expected_files(services).items():
+    for path, content in expected_files(services, http_only).items():
         target = root / path
         if not target.is_file():
             problems.append(f"{path}: missing")
@@ -171,7 +186,7 @@ def export(root: Path = ROOT) -> int:
         target = root / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(content, encoding="utf-8")
-    print(f"wrote {len(files)} files for {len(SERVICES)} services")
+    print(f"wrote {len(files)} files for {len(SERVICES) + len(HTTP_ONLY)} services")
     return 0
 
 
@@ -181,7 +196,7 @@ def check(root: Path = ROOT) -> int:
         print(f"Generated files are stale ({REGENERATE}):")
         print("\n".join(f"  - {line}" for line in problems))
         return 1
-    print(f"{len(SERVICES) * 3} generated files match the code")
+    print(f"{len(expected_files())} generated files match the code")
     return 0
 
 

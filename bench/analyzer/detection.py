@@ -4,13 +4,13 @@
 
 Runs the analyzer's pure detection domain (no Kafka, no database) week after week over a
 generated network (``bench.analyzer.network``), exactly as the service's detection loop
-does, and matches the episodes it opens with the degradations that were injected.
+does, and matches the degradations it opens with the drops and rises that were injected.
 
-An episode is a true detection when it is on the degraded site and the degraded metric
-(a rating drop on dimension d: mean of d, or the satisfaction share when d is overall; a
-complaint or dropout rise: that rate) and opens between the onset and two weeks after the
-end. Anything else is a false alarm. Delay: end of the week evaluated (when the episode
-opens) minus the onset.
+A degradation is a true detection when it is on the injected site and metric (a rating drop
+on dimension d: mean of d, or the satisfaction share when d is overall; a complaint or
+dropout rise: that rate) and opens between the onset and two weeks after the end. Anything
+else is a false alarm. Delay: end of the week evaluated (when the degradation opens) minus
+the onset.
 """
 
 from __future__ import annotations
@@ -21,11 +21,13 @@ import time
 from collections import defaultdict
 from datetime import timedelta
 
-from bench.analyzer.network import Degradation, Network, generate, median
+# The network module calls what it injects a degradation; here that word is the domain's.
+from bench.analyzer.network import Degradation as Injected
+from bench.analyzer.network import Network, generate, median
 from boucle_analyzer.domain.detection import (
     WEEK,
+    Degradation,
     DetectionConfig,
-    Episode,
     advance,
     evaluate,
 )
@@ -35,46 +37,46 @@ from boucle_contracts.signals.v1 import Metric
 TARGETS = {"recall_0.4_30": 0.9, "false_alarms_per_1000_scope_weeks": 1.0, "median_delay_days": 7}
 
 
-def _matches(degradation: Degradation, episode: Episode) -> bool:
-    if episode.scope.level is not ScopeLevel.SITE or episode.scope.site_id != degradation.site:
+def _matches(injected: Injected, found: Degradation) -> bool:
+    if found.scope.level is not ScopeLevel.SITE or found.scope.site_id != injected.site:
         return False
-    if degradation.kind == "complaints":
-        return episode.metric is Metric.COMPLAINT_RATE
-    if degradation.kind == "dropouts":
-        return episode.metric is Metric.DROPOUT_RATE
-    if episode.metric is Metric.MEAN_SATISFACTION:
-        return episode.dimension == degradation.dimension
-    return episode.metric is Metric.SATISFACTION_RATE and degradation.dimension == "overall"
+    if injected.kind == "complaints":
+        return found.metric is Metric.COMPLAINT_RATE
+    if injected.kind == "dropouts":
+        return found.metric is Metric.DROPOUT_RATE
+    if found.metric is Metric.MEAN_SATISFACTION:
+        return found.dimension == injected.dimension
+    return found.metric is Metric.SATISFACTION_RATE and injected.dimension == "overall"
 
 
 def run(network: Network, config: DetectionConfig) -> dict[str, object]:
     weeks = network.week_starts
     first = max(config.windows) + config.baseline_weeks  # enough history for a baseline
-    open_episodes: dict[str, Episode] = {}
-    opened: list[Episode] = []
+    open_degradations: dict[str, Degradation] = {}
+    opened: list[Degradation] = []
     evaluated_scope_weeks = 0
     for week in weeks[first:]:
         findings = evaluate(network.series, week, config)
         evaluated_scope_weeks += len(network.series)
-        transitions = advance(open_episodes, findings, week, config)
-        opened += [episode for episode, _ in transitions.opened]
-        open_episodes = transitions.still_open(open_episodes)
+        transitions = advance(open_degradations, findings, week, config)
+        opened += [degradation for degradation, _ in transitions.opened]
+        open_degradations = transitions.still_open(open_degradations)
     return _score(network, opened, evaluated_scope_weeks)
 
 
-def _score(network: Network, opened: list[Episode], scope_weeks: int) -> dict[str, object]:
-    true_episodes: set[str] = set()
-    detected: dict[int, float] = {}  # degradation index -> delay in days
-    for index, degradation in enumerate(network.degradations):
-        for episode in opened:
-            if not _matches(degradation, episode):
+def _score(network: Network, opened: list[Degradation], scope_weeks: int) -> dict[str, object]:
+    true_ids: set[str] = set()
+    detected: dict[int, float] = {}  # injected index -> delay in days
+    for index, injected in enumerate(network.degradations):
+        for found in opened:
+            if not _matches(injected, found):
                 continue
-            opens_at = episode.opened_week + WEEK
-            if degradation.onset <= opens_at <= degradation.end + timedelta(weeks=2):
-                true_episodes.add(episode.degradation_id)
-                delay = (opens_at - degradation.onset) / timedelta(days=1)
+            opens_at = found.opened_week + WEEK
+            if injected.onset <= opens_at <= injected.end + timedelta(weeks=2):
+                true_ids.add(found.degradation_id)
+                delay = (opens_at - injected.onset) / timedelta(days=1)
                 detected[index] = min(delay, detected.get(index, delay))
-    false_alarms = [e for e in opened if e.degradation_id not in true_episodes]
+    false_alarms = [d for d in opened if d.degradation_id not in true_ids]
     by_size: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for index, degradation in enumerate(network.degradations):
         label = degradation.label or f"{degradation.kind}:{degradation.size:g}"
@@ -89,8 +91,8 @@ def _score(network: Network, opened: list[Episode], scope_weeks: int) -> dict[st
     return {
         "degradations": len(network.degradations),
         "detected": len(detected),
-        "episodes": len(opened),
-        "precision": round(len(true_episodes) / len(opened), 3) if opened else None,
+        "opened": len(opened),
+        "precision": round(len(true_ids) / len(opened), 3) if opened else None,
         "recall": round(len(detected) / len(network.degradations), 3),
         "recall_0.4_30": round(sum(i in detected for i in target_pool) / len(target_pool), 3)
         if target_pool

@@ -30,8 +30,8 @@ from pymongo import AsyncMongoClient
 
 from boucle_reporter.adapters.memory import InMemoryEvidenceLog, InMemoryReadModel
 from boucle_reporter.adapters.mongo import MongoReadModel
-from boucle_reporter.domain.model import BuildRequest
-from boucle_reporter.domain.projection import Write
+from boucle_reporter.domain.build_request import BuildRequest
+from boucle_reporter.domain.projection.write import Write
 from boucle_reporter.pack import build_pack
 
 NETWORK = "reseau-bench"

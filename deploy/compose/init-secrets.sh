@@ -3,6 +3,7 @@
 #   grafana-admin-password             Grafana's admin password (random)
 #   collector-pseudonymisation-secret  key of the collector's respondent pseudonyms (random)
 #   collector-integrations.json        one native-API integration for NETWORK, all sites
+#   reporter-evidence-signing-key.pem  Ed25519 key signing the evidence chain's heads
 # and prints the integration's API key once: it is stored only as its SHA-256.
 # Existing files are kept (a new pseudonymisation key would change every pseudonym);
 # delete a file to have it written anew.
@@ -27,6 +28,12 @@ fi
 if [ ! -s "$dir/collector-pseudonymisation-secret" ]; then
   random 32 > "$dir/collector-pseudonymisation-secret"
   echo "init-secrets: pseudonymisation key written"
+fi
+if [ ! -s "$dir/reporter-evidence-signing-key.pem" ]; then
+  # The reporter signs its evidence chain's heads with it; keep its public key (the reporter
+  # serves it) with the dossiers it signed, to verify them after a rotation.
+  openssl genpkey -algorithm ed25519 -out "$dir/reporter-evidence-signing-key.pem"
+  echo "init-secrets: evidence signing key written"
 fi
 if [ ! -s "$dir/collector-integrations.json" ]; then
   key="$(random 24)"

@@ -44,7 +44,13 @@ def results(kafka_bootstrap: str, mongodb_uri: str) -> dict[str, Any]:
 
 
 def test_every_benchmark_reported(results: dict[str, Any]) -> None:
-    assert set(results["results"]) == {*COMPARISONS, "e2e_latency", "reporter_scaling"}
+    assert set(results["results"]) == {
+        *COMPARISONS,
+        "e2e_latency",
+        "reporter_scaling",
+        "privacy_names",
+        "analyzer_themes",
+    }
     assert results["quick"] is True
     assert results["machine"]["cpus"] >= 1
 
@@ -86,6 +92,31 @@ def test_end_to_end_latency_measured_for_every_network(results: dict[str, Any]) 
     assert result["detected"] == result["networks"] == results["sizes"]["e2e_networks"]
     assert 0 < result["p50"] <= result["p95"] <= result["p99"]
     assert result["achieved_rate"] > 0
+
+
+def test_name_detection_scored_and_timed_against_the_regex(results: dict[str, Any]) -> None:
+    result = results["results"]["privacy_names"]
+    assert result["texts"] >= 150
+    for quality in (result["quality"], *result["quality_by_split"].values()):
+        assert set(quality) == {"rules", "respondent", "spacy", "combined"}
+        for scores in quality.values():
+            assert 0 <= scores["token"]["precision"] <= 1
+            assert 0 <= scores["token"]["recall"] <= 1
+    assert result["cost"]["baseline_regex_redact"]["p50_ms"] > 0
+    assert result["cost"]["combined_redaction"]["p50_vs_baseline"] > 0
+
+
+def test_themes_scored_for_each_classifier_and_split(results: dict[str, Any]) -> None:
+    result = results["results"]["analyzer_themes"]
+    assert result["comments"] >= 150
+    assert result["by_split"]["heldout"] >= 60
+    for by_classifier in result["quality"].values():
+        assert set(by_classifier) == {"baseline", "plain", "spacy"}
+        for scores in by_classifier.values():
+            assert len(scores["per_theme"]) == 7
+            assert 0 <= scores["micro"]["f1"] <= 1
+            assert 0 <= scores["negative_accuracy"] <= 1
+    assert result["cost"]["spacy"]["p50_ms"] > 0
 
 
 def test_reporter_measured_at_each_size_and_multiplier(results: dict[str, Any]) -> None:

@@ -11,9 +11,14 @@ import csv
 import hashlib
 import io
 import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
 import zipfile
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -25,6 +30,8 @@ from boucle_contracts.feedback.v1 import SurveyResponseSubmittedV1
 from boucle_contracts.incidents.v1 import ComplaintReceivedV1
 from boucle_contracts.registry import AnyEvent
 from boucle_contracts.training.v1 import EnrolmentRecordedV1
+from boucle_reporter.adapters.ed25519 import PublicKeys
+from boucle_reporter.domain.signing import signature_problem
 from tools.localstack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -87,6 +94,7 @@ async def test_posted_facts_reach_a_verified_dossier_de_preuves(stack: Stack) ->
         state = await _eventually("the build", finished, stack)
         download = await http.get(state["download"])
         verification = (await http.get(f"/v1/networks/{network}/evidence/verification")).json()
+        public_keys = (await http.get(f"/v1/networks/{network}/evidence/public-keys")).json()
 
     assert download.status_code == 200
     assert hashlib.sha256(download.content).hexdigest() == state["sha256"]
@@ -100,3 +108,71 @@ async def test_posted_facts_reach_a_verified_dossier_de_preuves(stack: Stack) ->
     # every fact, the analyzer's figures and the case opening are in the verified chain
     assert verification["ok"] is True
     assert verification["entries"] >= len(facts) + 2
+    # the chain head in the dossier is signed by the reporter's key, published by the API,
+    # and the offline verifier holds the chain to it
+    journal = json.loads(archive.read("journal-preuves.json"))
+    keys = PublicKeys.from_pem("".join(k["pem"] for k in public_keys["keys"]))
+    assert public_keys["signing"] is True
+    assert signature_problem(journal["signed_head"], keys) is None
+    assert signature_problem(verification, keys) is None
+    assert journal["signed_head"]["key_id"] == journal["public_key"]["key_id"]
+    gaps = json.loads(archive.read("controle-preparation.json"))
+    assert "evidence_unsigned" not in {g["code"] for g in gaps}
+    await _offline_verification(stack, network, archive, public_keys["keys"][0]["pem"])
+    # the dossier's own kit, with no database: the links the reporter read from MongoDB
+    assert manifest["chain_verified"]["ok"] is True
+    await _standalone_verification(archive, public_keys["keys"][0]["pem"])
+
+
+async def _standalone_verification(archive: zipfile.ZipFile, public_pem: str) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        folder = Path(directory)
+        archive.extractall(folder / "dossier")
+        (folder / "cle.pem").write_text(public_pem)
+        command = [
+            sys.executable,
+            str(folder / "dossier" / "verification" / "verifier.py"),
+            str(folder / "dossier"),
+            "--cle-publique",
+            str(folder / "cle.pem"),
+        ]
+        done = await asyncio.to_thread(
+            subprocess.run, command, capture_output=True, text=True, check=False, timeout=60
+        )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "RÉSULTAT : journal de preuves intègre" in done.stdout
+
+
+async def _offline_verification(
+    stack: Stack, network: str, archive: zipfile.ZipFile, public_pem: str
+) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        folder = Path(directory)
+        (folder / "journal-preuves.json").write_bytes(archive.read("journal-preuves.json"))
+        (folder / "cle.pem").write_text(public_pem)
+        environment = os.environ | {
+            "BOUCLE_REPORTER_MONGODB_URI": stack.config.mongodb_uri,
+            "BOUCLE_REPORTER_MONGODB_DATABASE": stack.config.database("reporter"),
+        }
+        command = [
+            sys.executable,
+            "-m",
+            "boucle_reporter.verify",
+            "--network",
+            network,
+            "--public-key",
+            str(folder / "cle.pem"),
+            "--head",
+            str(folder / "journal-preuves.json"),
+        ]
+        done = await asyncio.to_thread(
+            subprocess.run,
+            command,
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert all(check["ok"] for check in json.loads(done.stdout)["signed_heads"])

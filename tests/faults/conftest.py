@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +50,8 @@ class PrivateBackends:
             "BOUCLE_KAFKA_HEAP": "384m",
         }
         done = subprocess.run(
-            [str(SERVICES_SCRIPT), command, which],
+            # Named: the script's "all" also starts an OIDC provider and a mail server.
+            [str(SERVICES_SCRIPT), command, *(which.split() or ["kafka", "mongo"])],
             env=env,
             capture_output=True,
             text=True,
@@ -62,6 +66,34 @@ class PrivateBackends:
 
     def stop(self, which: str = "") -> None:
         self._script("stop", which)
+
+    def kill(self, which: str) -> None:
+        """SIGKILL (``kafka`` or ``ferretdb``): no flush, no clean shutdown, as in a crash.
+
+        The pid file is the script's; the pid counts only while its command line names our
+        run folder (as the script checks: a recycled pid is someone else's process).
+        """
+        pid = int((self.run_dir / which / "pid").read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline")
+        if str(self.run_dir / which) not in cmdline.read_bytes().replace(b"\0", b" ").decode():
+            pytest.fail(f"pid {pid} is not our {which}")
+        os.kill(pid, signal.SIGKILL)
+        # Gone once its ports refuse: a JVM's main thread is a zombie while its other threads
+        # still hold the sockets, and restarting then finds the port taken.
+        ports = (self.kafka_port, self.controller_port) if which == "kafka" else (self.mongo_port,)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(_listening(port) for port in ports):
+            time.sleep(0.1)
+        if any(_listening(port) for port in ports):
+            pytest.fail(f"{which} (pid {pid}) still listening 30 s after SIGKILL")
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
 
 
 @pytest.fixture(scope="session")
@@ -80,15 +112,13 @@ def private_backends() -> Iterator[PrivateBackends]:
         shutil.rmtree(backends.run_dir, ignore_errors=True)
 
 
-@pytest.fixture
-def fault_stack(
-    private_backends: PrivateBackends, isolation: str, tmp_path: Path
-) -> Iterator[Stack]:
-    """The four services as processes on the private broker and database, fast intervals."""
-    private_backends.start()  # idempotent: a previous test may have left one stopped
-    config = StackConfig(
-        kafka_bootstrap=private_backends.kafka_bootstrap,
-        mongodb_uri=private_backends.mongodb_uri,
+def fault_config(
+    backends: PrivateBackends, isolation: str, extra_env: dict[str, str] | None = None
+) -> StackConfig:
+    """The four services on the private broker and database, fast intervals."""
+    return StackConfig(
+        kafka_bootstrap=backends.kafka_bootstrap,
+        mongodb_uri=backends.mongodb_uri,
         topic_prefix=f"{isolation}.",
         database_suffix=f"_{isolation}",
         topic_partitions=2,
@@ -99,7 +129,17 @@ def fault_stack(
                 f"BOUCLE_{s.upper()}_GRACEFUL_TIMEOUT_SECONDS": "5"
                 for s in ("collector", "analyzer", "actions", "reporter")
             },
+            **(extra_env or {}),
         },
     )
+
+
+@pytest.fixture
+def fault_stack(
+    private_backends: PrivateBackends, isolation: str, tmp_path: Path
+) -> Iterator[Stack]:
+    """The four services as processes on the private broker and database, fast intervals."""
+    private_backends.start()  # idempotent: a previous test may have left one stopped
+    config = fault_config(private_backends, isolation)
     with running(Stack(config=config, log_dir=tmp_path / "logs")) as stack:
         yield stack

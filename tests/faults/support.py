@@ -205,3 +205,94 @@ def response_event(n: int) -> SurveyResponseSubmittedV1:
     return EXAMPLE.model_copy(
         update={"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"fault-test/{n}")), "data": data}
     )
+
+
+async def network_responses(stack: Stack) -> int:
+    """The analyzer's response count for the whole network, from its figures API (months)."""
+    token = stack.config.issuer.token(network_id=NETWORK)
+    async with httpx.AsyncClient(
+        base_url=stack["analyzer"].url, timeout=10, headers={"authorization": f"Bearer {token}"}
+    ) as http:
+        reply = await http.get(
+            f"/v1/networks/{NETWORK}/figures",
+            params={"level": "network", "granularity": "month", "limit": 5000},
+        )
+    assert reply.status_code == 200, reply.text
+    return sum(int(figure["responses"]) for figure in reply.json())
+
+
+async def evidence_verification(stack: Stack) -> dict[str, Any]:
+    """The reporter's walk of the network's evidence chain (its API route)."""
+    token = stack.config.issuer.token(network_id=NETWORK)
+    async with httpx.AsyncClient(
+        base_url=stack["reporter"].url, timeout=60, headers={"authorization": f"Bearer {token}"}
+    ) as http:
+        reply = await http.get(f"/v1/networks/{NETWORK}/evidence/verification")
+    assert reply.status_code == 200, reply.text
+    found: dict[str, Any] = reply.json()
+    return found
+
+
+async def id_counts(stack: Stack, service: str, collection: str, field: str) -> dict[str, int]:
+    """How many documents of a service's collection hold each value of ``field``."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        stack.config.mongodb_uri, serverSelectionTimeoutMS=3000
+    )
+    counts: dict[str, int] = {}
+    try:
+        cursor = client[stack.config.database(service)][collection].find({}, {field: 1})
+        async for doc in cursor:
+            if field in doc:
+                counts[str(doc[field])] = counts.get(str(doc[field]), 0) + 1
+    finally:
+        await client.close()
+    return counts
+
+
+async def dead_lettered(stack: Stack) -> dict[str, int]:
+    """Messages on each of the stack's dead-letter topics (by topic; empty ones included)."""
+    bootstrap = stack.config.kafka_bootstrap
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        topics = [
+            t
+            for t in await admin.list_topics()
+            if t.startswith(stack.config.topic_prefix) and ".deadletter." in t
+        ]
+    finally:
+        await admin.close()
+    counts: dict[str, int] = {}
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        for topic in topics:
+            ends = await consumer.end_offsets(await topic_partitions(bootstrap, topic))
+            counts[topic] = int(sum(ends.values()))
+    finally:
+        await consumer.stop()
+    return counts
+
+
+async def lag(stack: Stack, group: str) -> int:
+    """Messages of the stack's topics (dead letters aside) the group has not committed yet."""
+    bootstrap = stack.config.kafka_bootstrap
+    prefix = stack.config.topic_prefix
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        topics = [
+            t for t in await admin.list_topics() if t.startswith(prefix) and ".deadletter." not in t
+        ]
+        done = await admin.list_consumer_group_offsets(f"{prefix}{group}")
+    finally:
+        await admin.close()
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        ends: dict[Any, int] = {}
+        for topic in topics:
+            ends |= await consumer.end_offsets(await topic_partitions(bootstrap, topic))
+    finally:
+        await consumer.stop()
+    return int(sum(end - (done[tp].offset if tp in done else 0) for tp, end in ends.items()))

@@ -8,7 +8,8 @@ behind: nothing new on the topics, no change in MongoDB.
 * Malformed uploads to the CSV/XLSX import: multipart forms (broken boundary, no file
   part), a wrong content type, garbage sent as a workbook, an empty file.
 * An auditor attempting every write of the actions API.
-* Reads across sites (a site manager of site A) and across networks, on actions and reporter.
+* Reads across sites (a site manager of site A) and across networks, on actions, reporter
+  and analyzer; the analyzer's queries without a token, or with one of another issuer.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from tests.unit.collector.collector_support import (
 )
 from tests.unit.collector.test_collector_webhooks_formbricks import payload as formbricks_payload
 from tools.deadletters import topic_partitions
-from tools.localstack import Stack, StackConfig
+from tools.localstack import LocalIssuer, Stack, StackConfig
 
 pytestmark = pytest.mark.e2e
 
@@ -154,6 +155,32 @@ async def test_a_formbricks_delivery_outside_its_time_window_is_refused_without_
         fresh = await http.post(FORMBRICKS_URL, content=body, headers=headers)
         assert fresh.status_code == 200, fresh.text
     assert await end_offsets(stack, FEEDBACK_TOPIC) == {FEEDBACK_TOPIC: before[FEEDBACK_TOPIC] + 1}
+
+
+async def test_an_unknown_webhook_integration_is_answered_like_a_forged_signature(
+    stack: Stack,
+) -> None:
+    """Over real HTTP: a prober cannot tell an unknown integration id from a known one."""
+    before = await end_offsets(stack, FEEDBACK_TOPIC)
+    body, headers = formbricks_delivery("clprobe", datetime.now(UTC))
+    forged = headers | {"webhook-signature": "v1,Zm9yZ2VkIHNpZ25hdHVyZQ=="}
+    async with httpx.AsyncClient(base_url=stack["collector"].url, timeout=15) as http:
+        known = await http.post(FORMBRICKS_URL, content=body, headers=forged)
+        unknown = await http.post("/v1/webhooks/formbricks/fb-nope", content=body, headers=forged)
+        probes = [
+            (await http.head(url)).status_code
+            for url in (FORMBRICKS_URL, "/v1/webhooks/formbricks/fb-nope")
+        ]
+
+    def answer(reply: httpx.Response) -> tuple[int, bytes, list[tuple[str, str]]]:
+        # ``date`` is the second of the answer, not information about the integration
+        headers = sorted((k, v) for k, v in reply.headers.items() if k != "date")
+        return reply.status_code, reply.content, headers
+
+    assert known.status_code == 401, known.text
+    assert answer(unknown) == answer(known)
+    assert probes == [200, 200]
+    assert await end_offsets(stack, FEEDBACK_TOPIC) == before
 
 
 # --- malformed uploads ------------------------------------------------------------------------
@@ -434,6 +461,69 @@ async def test_a_site_manager_cannot_read_another_sites_items(
         assert listed.json() == [], listed.text
 
 
+ANALYZER = f"/v1/networks/{NET}"
+ANALYZER_ROUTES = (
+    f"{ANALYZER}/figures",
+    f"{ANALYZER}/degradations?status=all",
+    f"{ANALYZER}/emerging-terms",
+)
+# What a site manager of site A may not read there: site B, and the network-wide figures
+# (the network's, and each trainer's, which span sites).
+ANALYZER_FOREIGN_READS = (
+    f"{ANALYZER}/figures?site_id={SITE_B}",
+    f"{ANALYZER}/figures?level=network",
+    f"{ANALYZER}/figures?level=trainer",
+    f"{ANALYZER}/figures?trainer_id=formateur-0042",
+    f"{ANALYZER}/emerging-terms?site_id={SITE_B}",
+    f"{ANALYZER}/emerging-terms",
+)
+
+
+async def test_the_analyzer_answers_no_query_without_a_valid_token(
+    stack: Stack, network: Network
+) -> None:
+    stranger = LocalIssuer()  # same issuer name and audience, another key
+    forged = f"Bearer {stranger.token(network_id=NET)}"
+    async with httpx.AsyncClient(base_url=stack["analyzer"].url, timeout=15) as http:
+        for url in ANALYZER_ROUTES:
+            anonymous = await http.get(url)
+            assert anonymous.status_code == 401, f"{url}: {anonymous.status_code}"
+            assert anonymous.headers["www-authenticate"].startswith("Bearer")
+            says_why(anonymous)
+            signed_elsewhere = await http.get(url, headers={"authorization": forged})
+            assert signed_elsewhere.status_code == 401, f"{url}: {signed_elsewhere.status_code}"
+            says_why(signed_elsewhere)
+            machine = await http.get(url, headers=bearer(stack, "integration"))
+            assert machine.status_code == 403, f"{url}: {machine.status_code}"
+
+
+async def test_a_site_manager_reads_only_their_sites_on_the_analyzer(
+    stack: Stack, network: Network
+) -> None:
+    manager = bearer(stack, "site_manager", site_ids=[SITE_A])
+    async with httpx.AsyncClient(base_url=stack["analyzer"].url, timeout=15) as http:
+
+        async def both_sites() -> bool:
+            reply = await http.get(
+                f"{ANALYZER}/figures",
+                params={"level": "site"},
+                headers=bearer(stack, "quality_lead"),
+            )
+            return {f["scope"]["site_id"] for f in reply.json()} == {SITE_A, SITE_B}
+
+        await eventually("the analyzer counted both sites' complaints", both_sites, stack)
+        for url in ANALYZER_FOREIGN_READS:
+            reply = await http.get(url, headers=manager)
+            assert reply.status_code == 403, f"{url}: {reply.status_code} {reply.text}"
+            says_why(reply)
+        own = await http.get(f"{ANALYZER}/figures", headers=manager)
+        assert own.status_code == 200, own.text
+        assert {f["scope"].get("site_id") for f in own.json()} == {SITE_A}
+        listed = await http.get(f"{ANALYZER}/degradations?status=all", headers=manager)
+        assert listed.status_code == 200, listed.text
+        assert {d["scope"].get("site_id") for d in listed.json()} <= {SITE_A}
+
+
 async def test_another_networks_token_reads_nothing(stack: Stack, network: Network) -> None:
     outsiders = {
         "quality lead of another network": bearer(stack, "quality_lead", OTHER_NET),
@@ -448,6 +538,7 @@ async def test_another_networks_token_reads_nothing(stack: Stack, network: Netwo
         *[("reporter", url) for url in REPORTER_READS],
         ("reporter", f"/v1/networks/{NET}/evidence/verification"),
         ("reporter", f"/v1/networks/{NET}/builds"),
+        *[("analyzer", url) for url in (*ANALYZER_ROUTES, *ANALYZER_FOREIGN_READS)],
     ]
     async with httpx.AsyncClient(timeout=30) as http:
         for who, headers in outsiders.items():

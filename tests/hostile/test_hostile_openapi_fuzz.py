@@ -155,6 +155,9 @@ def analyzer_app(run: str, kafka: str, mongodb_uri: str, _: Path) -> FastAPI:
             mongodb_uri=mongodb_uri,
             mongodb_database=f"boucle_analyzer_{run}",
             consumer_group=f"analyzer-{run}",
+            auth_issuer=ISSUER.issuer,
+            auth_audience=ISSUER.audience,
+            auth_public_key=ISSUER.public_pem,
         )
     )
 
@@ -207,7 +210,7 @@ BUILDERS: dict[str, Callable[[str, str, str, Path], FastAPI]] = {
 BEARER = {"authorization": f"Bearer {ISSUER.token(network_id=NETWORK)}"}
 HEADERS = {
     "collector": {"x-api-key": ADMIN_KEY},
-    "analyzer": {},
+    "analyzer": BEARER,
     "actions": BEARER,
     "reporter": BEARER,
 }

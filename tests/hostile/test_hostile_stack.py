@@ -72,7 +72,7 @@ def guarded_stack(
 
 
 def typeform_post(http: httpx.Client, document: dict[str, Any], secret: str) -> httpx.Response:
-    from boucle_collector.adapters.webhooks import typeform
+    from boucle_collector.adapters.webhook_formats import typeform
 
     body = json.dumps(document).encode()
     headers = {

@@ -573,3 +573,36 @@ async def test_meetings_record_evidence_and_the_actions_they_led_to(service: Ser
     assert recorded.type == "fr.boucle.actions.analysis_meeting_recorded.v1"
     assert recorded.data.decisions == ("Changer d'hébergeur",)
     assert [(s.kind, s.ref) for s in made.data.sources] == [("meeting", meeting_id)]
+
+
+async def test_a_request_id_is_scoped_to_the_site_it_was_first_used_for(service: Service) -> None:
+    base = f"/v1/networks/{NET}"
+    action = {"title": "Accueil", "problem": "Accueil jugé froid", "request_id": "req-shared"}
+    meeting = {
+        "held_at": "2025-03-20T14:00:00Z",
+        "title": "Bilan de session",
+        "attendees": ["usr-site"],
+        "request_id": "mtg-shared",
+    }
+    async with (
+        service.client("site_manager", site_ids=["lyon"]) as lyon,
+        service.client("site_manager", site_ids=["paris"]) as paris,
+    ):
+        made = await lyon.post(f"{base}/actions", json=action | {"site_id": "lyon"})
+        assert made.status_code == 201, made.text
+        again = await lyon.post(f"{base}/actions", json=action | {"site_id": "lyon"})
+        assert (again.status_code, again.json()["action_id"]) == (201, made.json()["action_id"])
+        replayed = await paris.post(f"{base}/actions", json=action | {"site_id": "paris"})
+        assert replayed.status_code == 409, replayed.text
+        assert "already used for an action of another site" in replayed.json()["detail"]
+        assert made.json()["action_id"] not in replayed.text
+
+        recorded = await lyon.post(f"{base}/meetings", json=meeting | {"site_id": "lyon"})
+        assert recorded.status_code == 201, recorded.text
+        reused = await paris.post(f"{base}/meetings", json=meeting | {"site_id": "paris"})
+        assert reused.status_code == 409, reused.text
+        assert "already used for a meeting of another site" in reused.json()["detail"]
+        assert recorded.json()["meeting_id"] not in reused.text
+
+        assert (await paris.get(f"{base}/actions")).json()["total"] == 0
+        assert (await paris.get(f"{base}/meetings")).json()["total"] == 0

@@ -22,7 +22,9 @@ from boucle_actions.domain.actions import ActionDetails, Actor
 from boucle_actions.domain.cases import deadlines_of, open_complaint_case
 from boucle_actions.domain.effectiveness import EvaluationPolicy
 from boucle_actions.metrics import ActionsMetrics
-from boucle_actions.usecases import ActionWorkflow, CaseWorkflow, Relay
+from boucle_actions.usecases.actions import ActionWorkflow
+from boucle_actions.usecases.cases import CaseWorkflow
+from boucle_actions.usecases.outbox import Relay
 from boucle_contracts.actions.v1 import ActionStatus, KpiTarget
 from boucle_contracts.common import Period
 from boucle_contracts.examples import example_of

@@ -28,7 +28,9 @@ from boucle_analyzer.adapters.memory import (
 from boucle_analyzer.adapters.mongo_aggregates import MongoAggregateStore
 from boucle_analyzer.adapters.taxonomy_files import load_catalog
 from boucle_analyzer.app import create_app
+from boucle_analyzer.domain.french_text import PlainAnalyser
 from boucle_analyzer.domain.ports import FigureQuery, Position
+from boucle_analyzer.domain.themes import Classifier
 from boucle_analyzer.handlers import InputEvent, InputHandler
 from boucle_analyzer.metrics import AnalyzerMetrics
 from boucle_analyzer.settings import AnalyzerSettings
@@ -153,7 +155,7 @@ async def _oracle(events: list[InputEvent]) -> dict[str, ScopeMetricsUpdated]:
     handler = InputHandler(
         store=store,
         comments=InMemoryCommentStore(),
-        taxonomies=load_catalog(None, None),
+        classifier=Classifier(PlainAnalyser(), load_catalog(None, None)),
         metrics=AnalyzerMetrics(CollectorRegistry()),
     )
     for offset, event in enumerate(events):

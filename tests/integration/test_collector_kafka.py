@@ -1,5 +1,6 @@
 """The collector on the real broker: what it publishes validates against the committed JSON
-Schemas, a duplicate delivery is published once, and no acknowledgement means 503.
+Schemas, a duplicate delivery is published once, and no acknowledgement means 503 (outcome
+unknown, the retry carries the same event id).
 
 Nothing shared is stopped: "Kafka down" is a collector pointed at an unreachable bootstrap,
 and "Kafka does not acknowledge" is a topic of this test whose broker refuses every write
@@ -9,6 +10,7 @@ and "Kafka does not acknowledge" is a topic of this test whose broker refuses ev
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -22,7 +24,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
-from boucle_collector.adapters.webhooks import typeform
+from boucle_collector.adapters.webhook_formats import typeform
 from boucle_collector.app import create_app
 from boucle_collector.domain.integrations import hash_key
 from boucle_collector.settings import CollectorSettings
@@ -208,9 +210,24 @@ def test_every_published_event_validates_against_its_committed_schema(
     assert from_typeform["source"] == "/collector/webhooks/typeform"
     assert from_typeform["data"]["respondent_ref"].startswith("p-")
     assert "lea@" not in json.dumps(from_typeform)
-    assert from_typeform["data"]["unmapped"] == [
-        {"question_id": "typeform:c", "raw_value": "Rien à ajouter"}
-    ]
+    # Question c is declared by no mapping: dropped (it may hold a name), counted, not sent.
+    assert from_typeform["data"]["unmapped"] == []
+    assert "Rien à ajouter" not in json.dumps(from_typeform, ensure_ascii=False)
+    assert webhook.json()["dropped"] == 1
+
+
+def test_the_start_up_heap_is_frozen_out_of_the_garbage_collectors_way(
+    kafka_bootstrap: str, mongodb_uri: str, isolation: str, integrations_file: Path
+) -> None:
+    """Full collections walking everything start-up made stalled the event loop during
+    large imports: the service freezes that heap once started (gc.freeze)."""
+    gc.unfreeze()
+    settings = _settings(kafka_bootstrap, isolation, integrations_file, mongodb_uri=mongodb_uri)
+    try:
+        with TestClient(create_app(settings)):
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 def test_a_duplicate_delivery_is_published_once(
@@ -237,7 +254,9 @@ def test_a_collector_whose_kafka_is_unreachable_answers_503_and_is_not_ready(
 
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
-    assert "nothing was accepted" in response.json()["detail"]
+    # Said as it is: Kafka did not confirm, the outcome is unknown, a retry is safe.
+    assert response.json()["outcome"] == "unknown"
+    assert "Retrying is safe" in response.json()["detail"]
     assert client.get("/health/ready").status_code == 503
 
 
@@ -296,5 +315,7 @@ def test_a_write_the_broker_refuses_is_answered_503_and_the_retry_is_accepted(
     assert refused.headers["Retry-After"] == hook_refused.headers["Retry-After"] == "5"
     assert (accepted.status_code, hook_accepted.status_code) == (202, 200)
     assert hook_accepted.json()["status"] == "accepted"  # the refusal was not remembered
+    assert refused.json()["event_id"] == accepted.json()["event_id"]  # what makes retries safe
+    assert refused.json()["outcome"] == "unknown"
     ids = [d["id"] for d in _records(kafka_bootstrap, topic)]
     assert sorted(ids) == sorted([accepted.json()["event_id"], hook_accepted.json()["event_id"]])

@@ -18,11 +18,11 @@ import pytest
 from fastapi.testclient import TestClient
 from pymongo import AsyncMongoClient, MongoClient
 
-from boucle_collector.adapters.managed_mappings import ManagedMappings
+from boucle_collector.adapters.mapping_cache import ManagedMappings
 from boucle_collector.adapters.mongo import MongoCursorStore, MongoLeaseStore, MongoMappingStore
 from boucle_collector.app import create_app
 from boucle_collector.domain.integrations import FormMapping
-from boucle_collector.domain.mappings import StaleRevisionError
+from boucle_collector.domain.mapping_revisions import StaleRevisionError
 from boucle_contracts.feedback.v1 import TOPIC as FEEDBACK_TOPIC
 from boucle_runtime.mongo import Document
 from tests.integration.test_collector_kafka import _records, _schema_validator, _settings

@@ -100,7 +100,7 @@ async def test_the_dashboard_renders_the_expected_figures_in_chromium(reporter_u
             late = await page.locator("#board .card.late").evaluate_all(
                 "cards => cards.map(c => c.dataset.action)"
             )
-            findings = await page.locator("#readiness tr.finding").evaluate_all(
+            gaps = await page.locator("#readiness tr.finding").evaluate_all(
                 "rows => rows.map(r => r.dataset.code)"
             )
             summary = await page.locator("#summary td.value").evaluate_all(
@@ -117,7 +117,7 @@ async def test_the_dashboard_renders_the_expected_figures_in_chromium(reporter_u
     assert sorted(degradations) == ["deg-1", "deg-2"]
     assert board == [["proposed", 0], ["validated", 2], ["in_progress", 0], ["done", 3]]
     assert late == ["act-3"]
-    assert sorted(findings) == sorted(code for _, code, _, _ in GAPS)
+    assert sorted(gaps) == sorted(code for _, code, _, _ in GAPS)
     assert summary == {
         "open_degradations": "2",
         "open_actions": "2",

@@ -10,6 +10,7 @@ import sys
 import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +20,18 @@ from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 
 from boucle_contracts.common import RespondentRole
+from boucle_contracts.examples import EXAMPLES, example_of
+from boucle_contracts.feedback.v1 import SurveyResponseSubmittedV1
 from boucle_contracts.registry import AnyEvent
+from boucle_reporter.adapters.ed25519 import Ed25519Signer, generate_private_pem
 from boucle_reporter.adapters.memory import InMemoryEvidenceLog, InMemoryReadModel
 from boucle_reporter.adapters.mongo import MongoBuildStore, MongoEvidenceLog, MongoReadModel
+from boucle_reporter.domain.build_request import BuildRequest
 from boucle_reporter.domain.chain import entry_id
-from boucle_reporter.domain.model import BuildRequest
 from boucle_reporter.domain.ports import Build
 from boucle_reporter.domain.readiness import readiness
+from boucle_reporter.domain.signing import signed_head
+from boucle_reporter.erase import apply_retention, erase_subject
 from boucle_reporter.handlers import EvidenceRecorder
 from boucle_reporter.metrics import ReporterMetrics
 from boucle_reporter.pack import load_pack
@@ -63,6 +69,27 @@ async def storage(
     yield Storage(client, database, evidence, read_model)
     await client.drop_database(database)
     await client.close()
+
+
+async def test_verifying_while_the_log_grows_reports_an_intact_chain(storage: Storage) -> None:
+    """Entries appended during a verification are neither walked nor taken for removed."""
+    events = [response("lyon", 1, RespondentRole.LEARNER, n) for n in range(120)]
+    for event in events[:40]:
+        await storage.evidence.append(event=event)
+
+    async def grow() -> None:
+        for event in events[40:]:
+            await storage.evidence.append(event=event)
+
+    growing = asyncio.create_task(grow())
+    results = []
+    while not growing.done():
+        results.append(await storage.evidence.verify(network_id=NETWORK))
+    await growing
+    results.append(await storage.evidence.verify(network_id=NETWORK))
+    assert len(results) > 1  # at least one verification ran while the log grew
+    assert all(r.ok for r in results), [r.report() for r in results if not r.ok]
+    assert results[-1].entries == 120
 
 
 async def test_a_redelivered_event_keeps_its_place_in_the_chain(storage: Storage) -> None:
@@ -249,6 +276,7 @@ async def test_the_cli_builds_a_dossier_from_the_read_model(
     environment = os.environ | {
         "BOUCLE_REPORTER_MONGODB_URI": mongodb_uri,
         "BOUCLE_REPORTER_MONGODB_DATABASE": storage.database,
+        "BOUCLE_REPORTER_EVIDENCE_SIGNING_KEY": generate_private_pem(),  # heads signed
     }
 
     done = await asyncio.to_thread(
@@ -262,3 +290,133 @@ async def test_the_cli_builds_a_dossier_from_the_read_model(
     assert manifest["sites"] == ["paris"]
     assert manifest["findings"] == len(GAPS)
     assert "lyon" not in archive.read("tableau-de-suivi.csv").decode()
+
+
+# --- erasure, retention and signed heads on the real server ---------------------------------
+
+EXAMPLE_NETWORK = "reseau-horizon"  # the network of every contract example
+LEARNER = "lrn-7f3a9c"  # enrolled (example), and answering a survey (below)
+ERASED_AT = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+
+
+def _subject_events() -> list[AnyEvent]:
+    """Every contract example, and the learner's own survey response."""
+    response = example_of(SurveyResponseSubmittedV1)
+    named = response.model_copy(
+        update={
+            "id": "0193a6f0-0000-7000-8000-00000000beef",
+            "data": response.data.model_copy(
+                update={"respondent_ref": LEARNER, "anonymous": False, "response_id": "r-own"}
+            ),
+        }
+    )
+    return [*EXAMPLES.values(), named]
+
+
+async def _everything_stored(storage: Storage) -> str:
+    """Every document of every collection of the reporter's database, as text."""
+    db = storage.client[storage.database]
+    documents = [doc for name in await db.list_collection_names() async for doc in db[name].find()]
+    return json.dumps(documents, default=str)
+
+
+async def test_an_erased_subject_appears_nowhere_and_the_chain_still_verifies(
+    storage: Storage,
+) -> None:
+    recorder = storage.recorder()
+    for event in _subject_events():
+        await recorder.on_event(event)
+    assert LEARNER in await _everything_stored(storage)
+
+    report = await erase_subject(
+        storage.evidence,
+        storage.read_model,
+        network_id=EXAMPLE_NETWORK,
+        subject=LEARNER,
+        now=ERASED_AT,
+    )
+    redelivered = await storage.evidence.append(event=_subject_events()[-1])
+
+    assert report["entries_erased"] == 2
+    assert redelivered[1] is False  # a redelivery finds its receipt, not a new body
+    assert LEARNER not in await _everything_stored(storage)
+    verification = await storage.evidence.verify(network_id=EXAMPLE_NETWORK)
+    assert verification.ok, verification.problem
+    assert (verification.entries, verification.erased) == (len(_subject_events()), 2)
+    erasures = await storage.evidence.erasures(network_id=EXAMPLE_NETWORK)
+    assert [(e.day, e.reason, e.entries) for e in erasures] == [
+        ("2026-12-02", "subject_request", 2)
+    ]
+
+
+async def test_retention_erases_old_bodies_on_the_real_server(storage: Storage) -> None:
+    recorder = storage.recorder()
+    for event in _subject_events():
+        await recorder.on_event(event)
+    days = {"responses": 365, "training": 365, "complaints": None, "evidence": None}
+
+    erased, more = await apply_retention(storage.evidence, days, now=ERASED_AT)
+
+    assert (erased, more) == ({"responses": 2, "training": 3}, False)
+    verification = await storage.evidence.verify(network_id=EXAMPLE_NETWORK)
+    assert (verification.ok, verification.erased) == (True, 5)
+    entries = storage.client[storage.database]["evidence"]
+    kept = await entries.count_documents({"body": {"$ne": None}})
+    assert kept == len(_subject_events()) - 5
+
+
+async def test_the_verify_command_finds_a_rewritten_tail_and_a_forged_head(
+    storage: Storage, mongodb_uri: str, tmp_path: Path
+) -> None:
+    recorder = storage.recorder()
+    for event in gap_events()[:6]:
+        await recorder.on_event(event)
+    signer = Ed25519Signer(generate_private_pem())
+    head = await storage.evidence.head(network_id=NETWORK)
+    signed = signed_head(NETWORK, head, signer, ERASED_AT)
+    (tmp_path / "journal-preuves.json").write_text(json.dumps({"signed_head": signed}))
+    (tmp_path / "forged.json").write_text(json.dumps(signed | {"seq": 2}))
+    (tmp_path / "cle.pem").write_text(signer.public_pem)
+    environment = os.environ | {
+        "BOUCLE_REPORTER_MONGODB_URI": mongodb_uri,
+        "BOUCLE_REPORTER_MONGODB_DATABASE": storage.database,
+    }
+
+    def verify(head_file: str) -> subprocess.CompletedProcess[str]:
+        command = [
+            sys.executable,
+            "-m",
+            "boucle_reporter.verify",
+            "--network",
+            NETWORK,
+            "--public-key",
+            str(tmp_path / "cle.pem"),
+            "--head",
+            str(tmp_path / head_file),
+        ]
+        return subprocess.run(
+            command, env=environment, capture_output=True, text=True, check=False, timeout=60
+        )
+
+    intact = await asyncio.to_thread(verify, "journal-preuves.json")
+    forged = await asyncio.to_thread(verify, "forged.json")
+    # the tail rewritten together with the database's head: the chain alone still verifies
+    db = storage.client[storage.database]
+    await db["evidence"].delete_many({"_id": {"$in": [entry_id(NETWORK, 5), entry_id(NETWORK, 6)]}})
+    last = await db["evidence"].find_one({"_id": entry_id(NETWORK, 4)})
+    assert last is not None
+    await db["evidence_heads"].update_one(
+        {"_id": NETWORK}, {"$set": {"seq": 4, "hash": last["hash"]}}
+    )
+    alone = await storage.evidence.verify(network_id=NETWORK)
+    rewritten = await asyncio.to_thread(verify, "journal-preuves.json")
+
+    assert intact.returncode == 0, intact.stdout + intact.stderr
+    assert json.loads(intact.stdout)["signed_heads"][0]["ok"] is True
+    assert forged.returncode == 1
+    assert "forged" in json.loads(forged.stdout)["signed_heads"][0]["problem"]
+    assert alone.ok
+    assert rewritten.returncode == 1
+    report = json.loads(rewritten.stdout)
+    assert (report["ok"], report["broken_at"]) == (False, 6)
+    assert "tail rewritten" in report["problem"]

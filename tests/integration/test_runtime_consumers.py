@@ -137,3 +137,57 @@ async def test_transient_failures_retry_poison_goes_to_dead_letters_and_offsets_
 
     committed = await _committed(kafka_bootstrap, topic, 2, consumers.group)
     assert committed == 4, "offsets cover all four messages, and only once their work is done"
+
+
+async def test_a_message_its_handler_keeps_failing_on_is_parked_and_the_partition_goes_on(
+    settings: ServiceSettings, producer: AIOKafkaProducer, kafka_bootstrap: str
+) -> None:
+    settings = settings.model_copy(
+        update={"handler_max_attempts": 3, "handler_retry_backoff_seconds": 0.05}
+    )
+    registry = CollectorRegistry()
+    broker = make_broker(settings, service="test", registry=registry)
+    consumers = Consumers(broker, settings, group=GROUP, registry=registry)
+    attempts: Counter[str] = Counter()
+    processed: list[str] = []
+    done = asyncio.Event()
+    valid = example_of(SurveyResponseSubmittedV1)
+    bad = valid.model_copy(update={"id": "evt-bad", "correlation_id": "flow-bad"})
+    good = valid.model_copy(update={"id": "evt-good"})
+
+    @consumers.subscriber(handles=[SurveyResponseSubmittedV1])
+    async def handle(event: SurveyResponseSubmittedV1) -> None:
+        attempts[event.id] += 1
+        if event.id == bad.id:
+            raise LookupError("no site for respondent jeanne.martin@example.fr")
+        processed.append(event.id)
+        done.set()
+
+    consumers.attach()
+    topic = settings.topic(FEEDBACK_TOPIC)
+    for event in (bad, good):
+        sent = [(k, v.encode()) for k, v in wire.headers_for(event).items()]
+        await producer.send_and_wait(topic, event.to_json_bytes(), key=KEY, headers=sent)
+
+    await broker.start()
+    try:
+        async with asyncio.timeout(60):
+            await done.wait()
+    finally:
+        await broker.stop()
+
+    assert attempts[bad.id] == 3, "tried max_attempts times, each after a rewind"
+    assert processed == [good.id], "the partition was not stalled by the failing message"
+    ((value, headers),) = await _read(kafka_bootstrap, consumers.dead_letter_topic, 1)
+    assert value == bad.to_json_bytes()
+    assert headers[wire.HEADER_DLQ_REASON] == "HandlerFailed"
+    assert headers["boucle_dlq_exception"] == "LookupError"
+    assert headers["boucle_dlq_attempts"] == "3"
+    assert headers[wire.HEADER_DLQ_ERROR] == "LookupError: no site for respondent [masked]"
+    assert (
+        registry.get_sample_value(
+            "boucle_dead_letters_total", {"group": consumers.group, "reason": "HandlerFailed"}
+        )
+        == 1
+    )
+    assert await _committed(kafka_bootstrap, topic, 2, consumers.group) == 2

@@ -41,10 +41,10 @@ TOPICS_OF = {
     "collector": (set(), {"boucle.feedback.v1", "boucle.incidents.v1", "boucle.training.v1"}),
     "analyzer": (
         {"boucle.feedback.v1", "boucle.incidents.v1", "boucle.training.v1"},
-        {"boucle.metrics.v1", "boucle.signals.v1"},
+        {"boucle.metrics.v1", "boucle.signals.v1", "boucle.problems.v1"},
     ),
-    "actions": (
-        {"boucle.incidents.v1", "boucle.metrics.v1", "boucle.signals.v1"},
+    "actions": (  # drafts from problems (from signals only with draft_per_problem off)
+        {"boucle.incidents.v1", "boucle.metrics.v1", "boucle.problems.v1"},
         {"boucle.cases.v1", "boucle.actions.v1"},
     ),
     "reporter": ({spec.name for spec in TOPICS}, set()),

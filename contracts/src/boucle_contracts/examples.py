@@ -68,6 +68,15 @@ from boucle_contracts.metrics.v1 import (
     ScopeMetricsUpdated,
     ScopeMetricsUpdatedV1,
 )
+from boucle_contracts.problems.v1 import (
+    ProblemDegradation,
+    ProblemOpened,
+    ProblemOpenedV1,
+    ProblemResolved,
+    ProblemResolvedV1,
+    ProblemUpdated,
+    ProblemUpdatedV1,
+)
 from boucle_contracts.registry import AnyEvent
 from boucle_contracts.scope import Scope, ScopeLevel
 from boucle_contracts.signals.v1 import (
@@ -381,6 +390,117 @@ DEGRADATION_RESOLVED = DegradationResolvedV1.create(
     ),
 )
 
+# --- analyzer: the problem those degradations are ---------------------------------------
+
+PROBLEM_ID = "pb-2025-0003"
+_SITE_OVERALL_SCOPE = Scope(
+    level=ScopeLevel.SITE, network_id=NETWORK, site_id=SITE, dimension="overall"
+)
+_PLATFORM_DROP = ProblemDegradation(
+    degradation_id="deg-2025-0007",
+    scope=_SITE_PLATFORM_SCOPE,
+    metric=Metric.MEAN_SATISFACTION,
+    dimension="platform",
+    opened_week=_DEGRADED_WEEK.start,
+    baseline=DEGRADATION_DETECTED.data.baseline,
+    current=DEGRADATION_DETECTED.data.current,
+    tests=DEGRADATION_DETECTED.data.tests,
+    severity=Severity.HIGH,
+)
+_OVERALL_DROP = ProblemDegradation(
+    degradation_id="deg-2025-0008",
+    scope=_SITE_OVERALL_SCOPE,
+    metric=Metric.MEAN_SATISFACTION,
+    dimension="overall",
+    opened_week=_DEGRADED_WEEK.start,
+    baseline=Observation(value=4.2, sample_size=212, period=_BASELINE_WEEKS),
+    current=Observation(value=_mean(_OVERALL), sample_size=_OVERALL.count, period=_DEGRADED_WEEK),
+    tests=(
+        StatisticalTest(
+            name="welch_t",
+            statistic=-7.12,
+            p_value=3.4e-8,
+            adjusted_p_value=5.1e-7,
+            correction="benjamini_hochberg",
+            comparison="own_baseline",
+        ),
+    ),
+    severity=Severity.CRITICAL,
+)
+_PROBLEM_THEMES = (
+    ThemeShare(theme="platform", share=0.72, comment_count=13),
+    ThemeShare(theme="organisation", share=0.11, comment_count=2),
+)
+
+PROBLEM_OPENED = ProblemOpenedV1.create(
+    event_id="3b0f6a1e-8c2d-5e4f-9a7b-1c3d5e7f9a0b",
+    time=_at(3, 17, 6, 0),
+    source="/analyzer/detection",
+    network_id=NETWORK,
+    subject=f"problem/{PROBLEM_ID}",
+    causation_id=DEGRADATION_DETECTED.id,
+    correlation_id=DEGRADATION_DETECTED.correlation_id,
+    data=ProblemOpened(
+        problem_id=PROBLEM_ID,
+        scopes=(_SITE_SCOPE,),
+        degradation_ids=("deg-2025-0007", "deg-2025-0008"),
+        degradations=(_PLATFORM_DROP, _OVERALL_DROP),
+        metrics=(Metric.MEAN_SATISFACTION,),
+        dimensions=("overall", "platform"),
+        severity=Severity.CRITICAL,
+        opened_week=_DEGRADED_WEEK.start,
+        detected_at=_DEGRADED_WEEK.end,
+        themes=_PROBLEM_THEMES,
+        example_comment_ids=(COMMENT_ID, "typeform:r-3k7pq2:c1", "tally:w-91ab:q-commentaire"),
+        complaint_ids=("rec-2025-012",),
+        hazard_ids=(),
+        emerging_terms=("coupur", "plateform"),
+    ),
+)
+
+PROBLEM_UPDATED = ProblemUpdatedV1.create(
+    event_id="5d2a8c4e-0f1b-5a3c-8e6d-7b9f1a3c5e70",
+    time=_at(4, 21, 0, 0),
+    source="/analyzer/detection",
+    network_id=NETWORK,
+    subject=f"problem/{PROBLEM_ID}",
+    causation_id=PROBLEM_OPENED.id,
+    correlation_id=PROBLEM_OPENED.correlation_id,
+    data=ProblemUpdated(
+        problem_id=PROBLEM_ID,
+        scopes=(_SITE_SCOPE,),
+        degradation_ids=("deg-2025-0007",),
+        degradations=(_PLATFORM_DROP,),
+        metrics=(Metric.MEAN_SATISFACTION,),
+        dimensions=("platform",),
+        severity=Severity.HIGH,
+        opened_week=_DEGRADED_WEEK.start,
+        detected_at=_DEGRADED_WEEK.end,
+        themes=_PROBLEM_THEMES,
+        example_comment_ids=(COMMENT_ID,),
+        complaint_ids=("rec-2025-012",),
+        updated_at=_at(4, 21, 0, 0),
+        left_degradation_ids=("deg-2025-0008",),
+    ),
+)
+
+PROBLEM_RESOLVED = ProblemResolvedV1.create(
+    event_id="9e4c0a2b-6d8f-5b1a-a3c5-e7f9b1d3f5a7",
+    time=_at(5, 12, 6, 0),
+    source="/analyzer/detection",
+    network_id=NETWORK,
+    subject=f"problem/{PROBLEM_ID}",
+    causation_id=DEGRADATION_RESOLVED.id,
+    correlation_id=PROBLEM_OPENED.correlation_id,
+    data=ProblemResolved(
+        problem_id=PROBLEM_ID,
+        scopes=(_SITE_SCOPE,),
+        degradation_ids=("deg-2025-0007",),
+        opened_week=_DEGRADED_WEEK.start,
+        resolved_at=_at(5, 12, 0, 0),
+    ),
+)
+
 # --- complaint case (indicator 31) ----------------------------------------------------
 
 COMPLAINT_CASE_OPENED = ComplaintCaseOpenedV1.create(
@@ -589,6 +709,9 @@ _ALL: tuple[AnyEvent, ...] = (
     SCOPE_METRICS_UPDATED,
     DEGRADATION_DETECTED,
     DEGRADATION_RESOLVED,
+    PROBLEM_OPENED,
+    PROBLEM_UPDATED,
+    PROBLEM_RESOLVED,
     COMPLAINT_CASE_OPENED,
     COMPLAINT_CASE_TRANSITIONED,
     COMPLAINT_CASE_OVERDUE,

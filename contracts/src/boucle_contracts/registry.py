@@ -8,17 +8,27 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter
 
-from boucle_contracts import actions, cases, feedback, incidents, metrics, signals, training
+from boucle_contracts import (
+    actions,
+    cases,
+    feedback,
+    incidents,
+    metrics,
+    problems,
+    signals,
+    training,
+)
 from boucle_contracts.actions import v1 as actions_v1
 from boucle_contracts.cases import v1 as cases_v1
 from boucle_contracts.envelope import Envelope
 from boucle_contracts.feedback import v1 as feedback_v1
 from boucle_contracts.incidents import v1 as incidents_v1
 from boucle_contracts.metrics import v1 as metrics_v1
+from boucle_contracts.problems import v1 as problems_v1
 from boucle_contracts.signals import v1 as signals_v1
 from boucle_contracts.training import v1 as training_v1
 
-del actions, cases, feedback, incidents, metrics, signals, training
+del actions, cases, feedback, incidents, metrics, problems, signals, training
 
 if TYPE_CHECKING:
     AnyEvent = Envelope[Any]
@@ -33,6 +43,7 @@ ALL_EVENTS: tuple[type[AnyEvent], ...] = (
     *training_v1.EVENTS,
     *metrics_v1.EVENTS,
     *signals_v1.EVENTS,
+    *problems_v1.EVENTS,
     *cases_v1.EVENTS,
     *actions_v1.EVENTS,
 )
@@ -59,6 +70,7 @@ TOPICS: tuple[TopicSpec, ...] = (
     # Not compacted: its key is the site, so compaction would drop other scopes' figures.
     TopicSpec(metrics_v1.TOPIC, 6, description="Analyzer figures per scope and period."),
     TopicSpec(signals_v1.TOPIC, 3, description="Degradations detected and resolved."),
+    TopicSpec(problems_v1.TOPIC, 3, description="Problems: degradations grouped by cause."),
     TopicSpec(cases_v1.TOPIC, 3, description="Complaint and incident case lifecycle."),
     TopicSpec(actions_v1.TOPIC, 3, description="Improvement action lifecycle and evaluations."),
 )

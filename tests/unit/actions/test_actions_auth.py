@@ -264,6 +264,21 @@ def test_a_quality_lead_reaches_every_site_of_their_network_and_no_other() -> No
         lead.require_network("net-b")
 
 
+def test_the_direction_reads_every_site_and_validates_plans_as_only_management_may() -> None:
+    direction = principal_from_claims(claims(role="direction"))
+    manager = principal_from_claims(claims(role="site_manager", site_ids=["s1"]))
+    auditor = principal_from_claims(
+        claims(role="auditor", site_ids=["s1"], period_start="2025-01-01", period_end="2025-12-31")
+    )
+
+    assert direction.site_filter() is None
+    direction.require_write("any-site")
+    assert direction.may_validate
+    assert principal_from_claims(claims()).may_validate  # the quality lead too
+    assert not manager.may_validate
+    assert not auditor.may_validate
+
+
 def test_integration_tokens_have_no_access_to_the_human_api() -> None:
     machine = principal_from_claims(claims(role="integration"))
 

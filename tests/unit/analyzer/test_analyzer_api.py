@@ -1,59 +1,23 @@
-"""The query API over in-memory stores: figures and KPIs, degradations, emerging terms."""
+"""The query API over in-memory stores: figures and KPIs, degradations, emerging terms.
+
+Callers hold a quality lead's token unless a test says otherwise (access rules:
+``test_analyzer_access.py``)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
-from fastapi import FastAPI
-from prometheus_client import CollectorRegistry
 
-from boucle_analyzer.adapters.memory import (
-    InMemoryAggregateStore,
-    InMemoryCommentStore,
-    InMemoryEpisodeStore,
-    InMemoryFigureReader,
-)
-from boucle_analyzer.adapters.taxonomy_files import load_catalog
-from boucle_analyzer.api import query_router
-from boucle_analyzer.domain.detection import Episode
+from boucle_analyzer.domain.detection import Degradation
 from boucle_analyzer.domain.ports import Position
-from boucle_analyzer.handlers import InputHandler
-from boucle_analyzer.metrics import AnalyzerMetrics
 from boucle_contracts.common import Period
-from boucle_contracts.examples import example_of
 from boucle_contracts.feedback.v1 import Comment, SurveyResponseSubmittedV1
 from boucle_contracts.scope import Scope, ScopeLevel
 from boucle_contracts.signals.v1 import Metric, Observation
+from tests.unit.analyzer.analyzer_api_support import EXAMPLE, NETWORK, SITE, Api
 
 pytestmark = pytest.mark.unit
-
-
-class Api:
-    def __init__(self) -> None:
-        self.store = InMemoryAggregateStore()
-        self.comments = InMemoryCommentStore()
-        self.episodes = InMemoryEpisodeStore()
-        self.handler = InputHandler(
-            store=self.store,
-            comments=self.comments,
-            taxonomies=load_catalog(None, None),
-            metrics=AnalyzerMetrics(CollectorRegistry()),
-        )
-        app = FastAPI()
-        app.include_router(
-            query_router(
-                figures=InMemoryFigureReader(self.store),
-                episodes=self.episodes,
-                comments=self.comments,
-            )
-        )
-        self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
-
-
-EXAMPLE = example_of(SurveyResponseSubmittedV1)
-NETWORK, SITE = EXAMPLE.network_id, EXAMPLE.site_id
 
 
 async def test_figures_of_a_site_by_month_with_kpis() -> None:
@@ -73,7 +37,7 @@ async def test_figures_of_a_site_by_month_with_kpis() -> None:
 
 
 async def test_another_network_sees_nothing() -> None:
-    api = Api()
+    api = Api(network_id="another-network")  # its own quality lead
     await api.handler.handle(EXAMPLE, Position("t", 0, 1))
 
     reply = await api.http.get("/v1/networks/another-network/figures")
@@ -123,8 +87,8 @@ async def test_open_and_all_degradations() -> None:
     )
     scope = Scope(level=ScopeLevel.SITE, network_id=NETWORK, site_id=SITE)
 
-    def episode(number: int, resolved: datetime | None) -> Episode:
-        return Episode(
+    def degradation(number: int, resolved: datetime | None) -> Degradation:
+        return Degradation(
             degradation_id=f"d-{number}",
             key=f"k-{number}",
             scope=scope,
@@ -136,7 +100,9 @@ async def test_open_and_all_degradations() -> None:
             resolved_week=resolved,
         )
 
-    await api.episodes.save(network_id=NETWORK, episodes=[episode(1, None), episode(2, week)])
+    await api.degradations.save(
+        network_id=NETWORK, degradations=[degradation(1, None), degradation(2, week)]
+    )
 
     open_ones = (await api.http.get(f"/v1/networks/{NETWORK}/degradations")).json()
     every = (await api.http.get(f"/v1/networks/{NETWORK}/degradations?status=all")).json()

@@ -9,8 +9,8 @@ import pytest
 
 from boucle_analyzer.domain.aggregation import DimensionDelta, dimension_paths
 from boucle_analyzer.domain.detection import (
+    Degradation,
     DetectionConfig,
-    Episode,
     Finding,
     ScopeSeries,
     advance,
@@ -99,8 +99,9 @@ def test_a_slight_dip_is_not_flagged() -> None:
     assert _flags(evaluate(history, _week(19), CONFIG)) == []
 
 
-def test_too_few_ratings_are_not_tested() -> None:
-    # 5 ratings a week: even the 4-week window (20) stays under the minimum of 30.
+def test_too_few_ratings_for_a_window_test_still_build_up_sequential_evidence() -> None:
+    # 5 ratings a week: even the 4-week window (20) stays under the window tests' minimum of
+    # 30, so no window test runs; the CUSUM adds the weeks up and sees the collapse.
     small_good, small_bad = {5: 2, 4: 2, 3: 1}, {2: 3, 1: 2}
     history = _network(
         _site("tiny", [_ratings(small_good) for _ in range(16)] + [_ratings(small_bad)] * 4),
@@ -109,8 +110,13 @@ def test_too_few_ratings_are_not_tested() -> None:
 
     findings = evaluate(history, _week(19), CONFIG)
 
-    assert _flags(findings) == []
+    assert _flags(findings) == [("tiny", Metric.MEAN_SATISFACTION, "overall")]
     assert all(f.own.test.name == "none" for f in findings if f.scope.site_id == "tiny")
+    tiny = next(f for f in findings if f.flagged)
+    assert tiny.sequential is not None
+    assert tiny.sequential.name == "cusum"
+    assert tiny.sequential.statistic >= CONFIG.cusum_h[Metric.MEAN_SATISFACTION]
+    assert tiny.current.value == pytest.approx(1.6)
 
 
 def test_the_same_drop_among_many_sites_survives_the_false_discovery_control() -> None:
@@ -145,39 +151,39 @@ def test_severity_grows_with_the_effect() -> None:
     assert severity(Metric.MEAN_SATISFACTION, 1.0, CONFIG) is Severity.CRITICAL
 
 
-def _run(weeks: list[Counter[str]], until: int) -> tuple[list[Episode], list[Episode]]:
-    """Evaluate week after week from week 16; every episode opened and resolved.
+def _run(weeks: list[Counter[str]], until: int) -> tuple[list[Degradation], list[Degradation]]:
+    """Evaluate week after week from week 16; every degradation opened and resolved.
 
     Ten steady peers keep the network as a whole calm: only the site degrades.
     """
     history = _network(_site("lyon", weeks), *(_steady(f"s{i}", len(weeks)) for i in range(10)))
-    open_episodes: dict[str, Episode] = {}
+    open_degradations: dict[str, Degradation] = {}
     opened, resolved = [], []
     for index in range(16, until):
         transitions = advance(
-            open_episodes, evaluate(history, _week(index), CONFIG), _week(index), CONFIG
+            open_degradations, evaluate(history, _week(index), CONFIG), _week(index), CONFIG
         )
-        opened += [episode for episode, _ in transitions.opened]
+        opened += [degradation for degradation, _ in transitions.opened]
         resolved += transitions.resolved
-        open_episodes = transitions.still_open(open_episodes)
+        open_degradations = transitions.still_open(open_degradations)
     return opened, resolved
 
 
-def test_one_episode_per_degradation_then_one_resolution_after_two_calm_weeks() -> None:
+def test_one_degradation_per_drop_then_one_resolution_after_two_calm_weeks() -> None:
     weeks = [_ratings(GOOD)] * 16 + [_ratings(BAD)] * 5 + [_ratings(GOOD)] * 6
 
     opened, resolved = _run(weeks, 27)
 
     assert len(opened) == 1
-    episode = opened[0]
-    assert episode.opened_week == _week(16)
-    assert episode.degradation_id == degradation_id(episode.key, _week(16))
-    assert [e.degradation_id for e in resolved] == [episode.degradation_id]
+    degradation = opened[0]
+    assert degradation.opened_week == _week(16)
+    assert degradation.degradation_id == degradation_id(degradation.key, _week(16))
+    assert [e.degradation_id for e in resolved] == [degradation.degradation_id]
     assert resolved[0].resolved_week == _week(22)  # weeks 21 and 22 back to normal
     assert resolved[0].current.value == pytest.approx(4.15)
 
 
-def test_a_half_recovery_does_not_close_the_episode() -> None:
+def test_a_half_recovery_does_not_close_the_degradation() -> None:
     half = {5: 10, 4: 14, 3: 10, 2: 4, 1: 2}  # mean 3.6: better, not back within 0.1
     weeks = [_ratings(GOOD)] * 16 + [_ratings(BAD)] * 3 + [_ratings(half)] * 6
 

@@ -1,7 +1,8 @@
-"""From input events to degradation signals: handler, stores, detection loop, re-runs."""
+"""From input events to degradation events: handler, stores, detection loop, re-runs."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,13 +11,16 @@ from prometheus_client import CollectorRegistry
 from boucle_analyzer.adapters.memory import (
     InMemoryAggregateStore,
     InMemoryCommentStore,
-    InMemoryEpisodeStore,
+    InMemoryDegradationStore,
     InMemoryFigureReader,
 )
 from boucle_analyzer.adapters.taxonomy_files import load_catalog
+from boucle_analyzer.detection_runner import DetectionRunner
 from boucle_analyzer.domain.detection import DetectionConfig
+from boucle_analyzer.domain.french_text import PlainAnalyser
 from boucle_analyzer.domain.ports import Position
-from boucle_analyzer.handlers import DetectionRunner, InputHandler
+from boucle_analyzer.domain.themes import Classifier
+from boucle_analyzer.handlers import InputHandler
 from boucle_analyzer.metrics import AnalyzerMetrics
 from boucle_contracts.common import RespondentRole, StakeholderRole, TrainingRef
 from boucle_contracts.feedback.v1 import (
@@ -46,10 +50,19 @@ class Sink:
         self.events.append(event)
 
 
-def _response(site: str, week: int, number: int, rating: int) -> SurveyResponseSubmittedV1:
+def _response(
+    site: str, week: int, number: int, rating: int, comment_id: str | None = None
+) -> SurveyResponseSubmittedV1:
+    """``comment_id``: the same for every response (as the collector names a comment after
+    its form question); by default one of its own."""
     degraded = rating <= 2
     comments = (
-        (Comment(comment_id=f"c-{site}-{week}-{number}", text="La plateforme ne fonctionne pas"),)
+        (
+            Comment(
+                comment_id=comment_id or f"c-{site}-{week}-{number}",
+                text="La plateforme ne fonctionne pas",
+            ),
+        )
         if degraded
         else ()
     )
@@ -73,16 +86,17 @@ def _response(site: str, week: int, number: int, rating: int) -> SurveyResponseS
 
 
 class World:
-    def __init__(self) -> None:
+    def __init__(self, comment_id: str | None = None) -> None:
+        self.comment_id = comment_id
         self.metrics = AnalyzerMetrics(CollectorRegistry())
         self.store = InMemoryAggregateStore()
         self.comments = InMemoryCommentStore()
-        self.episodes = InMemoryEpisodeStore()
+        self.degradations = InMemoryDegradationStore()
         self.sink = Sink()
         self.handler = InputHandler(
             store=self.store,
             comments=self.comments,
-            taxonomies=load_catalog(None, None),
+            classifier=Classifier(PlainAnalyser(), load_catalog(None, None)),
             metrics=self.metrics,
         )
         self.offset = 0
@@ -90,7 +104,7 @@ class World:
     def runner(self, now: datetime) -> DetectionRunner:
         return DetectionRunner(
             figures=InMemoryFigureReader(self.store),
-            episodes=self.episodes,
+            degradations=self.degradations,
             comments=self.comments,
             publisher=self.sink,
             metrics=self.metrics,
@@ -106,7 +120,8 @@ class World:
                 for number, rating in enumerate(ratings):
                     self.offset += 1
                     await self.handler.handle(
-                        _response(site, week, number, rating), Position("t", 0, self.offset)
+                        _response(site, week, number, rating, self.comment_id),
+                        Position("t", 0, self.offset),
                     )
 
     async def detect(self, now: datetime) -> None:
@@ -122,26 +137,41 @@ async def world() -> World:
     return world
 
 
-async def test_a_degraded_site_gets_one_signal_with_its_evidence(world: World) -> None:
+async def test_a_degraded_site_gets_one_degradation_event_with_its_evidence(world: World) -> None:
     await world.detect(START + 21 * WEEK)
 
     detected = [e for e in world.sink.events if isinstance(e, DegradationDetectedV1)]
     assert len(detected) == 1
-    signal = detected[0].data
-    assert signal.scope.site_id == "lyon"
-    assert signal.scope.dimension == "overall"
-    assert signal.metric is Metric.MEAN_SATISFACTION
-    assert signal.current.period.start == datetime(2025, 5, 5, tzinfo=UTC)  # week 17
-    assert signal.current.value < signal.baseline.value - 0.9
-    assert {t.comparison for t in signal.tests} == {"own_baseline", "network_peers"}
-    assert signal.tests[0].correction == "benjamini_hochberg"
-    assert signal.themes[0].theme == "platform"
-    assert signal.themes[0].share == 1.0
-    assert signal.example_comment_ids
-    assert all(i.startswith("c-lyon-17-") for i in signal.example_comment_ids)
+    detected_data = detected[0].data
+    assert detected_data.scope.site_id == "lyon"
+    assert detected_data.scope.dimension == "overall"
+    assert detected_data.metric is Metric.MEAN_SATISFACTION
+    assert detected_data.current.period.start == datetime(2025, 5, 5, tzinfo=UTC)  # week 17
+    assert detected_data.current.value < detected_data.baseline.value - 0.9
+    assert {t.comparison for t in detected_data.tests} == {"own_baseline", "network_peers"}
+    assert detected_data.tests[0].correction == "benjamini_hochberg"
+    assert detected_data.themes[0].theme == "platform"
+    assert detected_data.themes[0].share == 1.0
+    assert detected_data.example_comment_ids
+    assert all(
+        i.startswith("r-lyon-17-") and ":c-lyon-17-" in i for i in detected_data.example_comment_ids
+    )
     assert detected[0].site_id == "lyon"
-    episodes = await world.episodes.episodes(network_id="net", open_only=True)
-    assert [e.degradation_id for e in episodes] == [signal.degradation_id]
+    stored = await world.degradations.degradations(network_id="net", open_only=True)
+    assert [d.degradation_id for d in stored] == [detected_data.degradation_id]
+
+
+async def test_comments_named_after_their_form_question_are_each_an_example() -> None:
+    world = World(comment_id="q-comment")
+    await world.feed(range(20), bad_from=17)
+
+    await world.detect(START + 21 * WEEK)
+
+    [detected] = [e for e in world.sink.events if isinstance(e, DegradationDetectedV1)]
+    examples = detected.data.example_comment_ids
+    # three comments of three responses of the degraded week, each naming its response
+    assert len(set(examples)) == 3
+    assert all(i.startswith("r-lyon-17-") and i.endswith(":q-comment") for i in examples)
 
 
 async def test_running_again_publishes_nothing_new(world: World) -> None:
@@ -156,16 +186,16 @@ async def test_running_again_publishes_nothing_new(world: World) -> None:
 async def test_a_rerun_after_losing_the_cursor_republishes_the_same_ids(world: World) -> None:
     await world.detect(START + 21 * WEEK)
     first = [e.id for e in world.sink.events]
-    world.episodes.cursors.clear()
-    world.episodes.saved.clear()
+    world.degradations.cursors.clear()
+    world.degradations.saved.clear()
 
     await world.detect(START + 21 * WEEK)
 
     assert [e.id for e in world.sink.events] == first * 2
-    assert len(world.episodes.saved) == 1
+    assert len(world.degradations.saved) == 1
 
 
-async def test_recovery_resolves_the_episode_once(world: World) -> None:
+async def test_recovery_resolves_the_degradation_once(world: World) -> None:
     await world.detect(START + 21 * WEEK)
     await world.feed(range(20, 24), bad_from=99)
 
@@ -176,7 +206,28 @@ async def test_recovery_resolves_the_episode_once(world: World) -> None:
     assert len(resolved) == 1
     assert resolved[0].data.degradation_id == detected[0].data.degradation_id
     assert resolved[0].data.current.value > 4.0
-    assert await world.episodes.count_open() == 0
+    assert await world.degradations.count_open() == 0
+
+
+async def test_a_network_behind_catches_up_without_waiting_for_the_next_tick(
+    world: World,
+) -> None:
+    stopping = asyncio.Event()
+
+    class StoppingSink(Sink):
+        async def publish(self, event: AnyEvent) -> None:
+            await super().publish(event)
+            if isinstance(event, DegradationDetectedV1):
+                stopping.set()
+
+    world.sink = StoppingSink()
+    loop = world.runner(START + 21 * WEEK).loop(interval_seconds=3600)
+
+    # Sixteen weeks due, four a round, an hour between ticks: in time only if rounds follow
+    # at once while the network is behind.
+    await asyncio.wait_for(loop(stopping), timeout=10)
+
+    assert [type(e) for e in world.sink.events] == [DegradationDetectedV1]
 
 
 async def test_a_week_is_not_evaluated_before_it_is_complete(world: World) -> None:
@@ -184,7 +235,7 @@ async def test_a_week_is_not_evaluated_before_it_is_complete(world: World) -> No
     await world.detect(datetime(2025, 5, 20, tzinfo=UTC))
 
     assert (
-        await world.episodes.evaluated_through(network_id="net")
+        await world.degradations.evaluated_through(network_id="net")
         == START.replace(hour=0) + 18 * WEEK
     )
 

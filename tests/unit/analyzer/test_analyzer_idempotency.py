@@ -18,7 +18,9 @@ from prometheus_client import CollectorRegistry
 from boucle_analyzer.adapters.memory import InMemoryAggregateStore, InMemoryCommentStore
 from boucle_analyzer.adapters.taxonomy_files import load_catalog
 from boucle_analyzer.domain.aggregation import AggregateDelta, deltas_for
+from boucle_analyzer.domain.french_text import PlainAnalyser
 from boucle_analyzer.domain.ports import Position, Receipt
+from boucle_analyzer.domain.themes import Classifier
 from boucle_analyzer.handlers import InputHandler
 from boucle_analyzer.metrics import AnalyzerMetrics
 from boucle_contracts.common import RespondentRole, TrainingRef
@@ -82,7 +84,7 @@ class Analyzer:
         self.handler = InputHandler(
             store=self.store,
             comments=InMemoryCommentStore(),
-            taxonomies=TAXONOMIES,
+            classifier=Classifier(PlainAnalyser(), TAXONOMIES),
             metrics=AnalyzerMetrics(self.registry),
         )
 
@@ -188,7 +190,7 @@ async def test_a_redelivery_completes_an_application_interrupted_midway() -> Non
     handler = InputHandler(
         store=store,
         comments=InMemoryCommentStore(),
-        taxonomies=TAXONOMIES,
+        classifier=Classifier(PlainAnalyser(), TAXONOMIES),
         metrics=AnalyzerMetrics(CollectorRegistry()),
     )
     event = _event(1)
@@ -393,7 +395,7 @@ async def test_any_interleaving_with_failures_and_rewinds_counts_each_response_o
     handler = InputHandler(
         store=flaky,
         comments=InMemoryCommentStore(),
-        taxonomies=TAXONOMIES,
+        classifier=Classifier(PlainAnalyser(), TAXONOMIES),
         metrics=AnalyzerMetrics(CollectorRegistry()),
     )
 

@@ -11,8 +11,11 @@ from prometheus_client import CollectorRegistry
 from boucle_analyzer.adapters.memory import InMemoryAggregateStore, InMemoryCommentStore
 from boucle_analyzer.adapters.taxonomy_files import load_catalog
 from boucle_analyzer.domain.aggregation import deltas_for
+from boucle_analyzer.domain.french_text import PlainAnalyser
 from boucle_analyzer.domain.ports import Position
-from boucle_analyzer.handlers import InputHandler, SnapshotPublisher
+from boucle_analyzer.domain.themes import Classifier
+from boucle_analyzer.figures_publisher import SnapshotPublisher
+from boucle_analyzer.handlers import InputHandler
 from boucle_analyzer.metrics import AnalyzerMetrics
 from boucle_contracts.common import RespondentRole, TrainingRef
 from boucle_contracts.feedback.v1 import (
@@ -81,7 +84,7 @@ class World:
         self.handler = InputHandler(
             store=self.store,
             comments=InMemoryCommentStore(),
-            taxonomies=TAXONOMIES,
+            classifier=Classifier(PlainAnalyser(), TAXONOMIES),
             metrics=metrics,
         )
         self.sink = sink or ListSink()
@@ -255,7 +258,26 @@ async def test_the_loop_survives_an_outage_and_stops_when_asked() -> None:
         batch_size=500,
     )
 
-    await asyncio.wait_for(publisher.run(stopping, interval_seconds=0.01), timeout=5)
+    await asyncio.wait_for(publisher.loop(interval_seconds=0.01)(stopping), timeout=5)
+
+    assert len(world.sink.events) == AGGREGATES_PER_RESPONSE
+    assert await world.store.pending_snapshots(limit=100) == []
+
+
+async def test_a_backlog_is_published_batch_after_batch_without_waiting() -> None:
+    stopping = asyncio.Event()
+
+    class StoppingSink(ListSink):
+        async def publish(self, event: AnyEvent) -> None:
+            await super().publish(event)
+            if len(self.events) == AGGREGATES_PER_RESPONSE:
+                stopping.set()
+
+    world = World(StoppingSink(), batch_size=5)
+    await world.receive(1, offset=0)
+
+    # An hour between ticks: all 12 in time only if a full batch goes on at once.
+    await asyncio.wait_for(world.publisher.loop(interval_seconds=3600)(stopping), timeout=5)
 
     assert len(world.sink.events) == AGGREGATES_PER_RESPONSE
     assert await world.store.pending_snapshots(limit=100) == []

@@ -11,7 +11,9 @@ from prometheus_client import CollectorRegistry
 
 from boucle_analyzer.adapters.memory import InMemoryAggregateStore, InMemoryCommentStore
 from boucle_analyzer.adapters.taxonomy_files import load_catalog
+from boucle_analyzer.domain.french_text import PlainAnalyser
 from boucle_analyzer.domain.ports import Position
+from boucle_analyzer.domain.themes import Classifier
 from boucle_analyzer.handlers import InputHandler, subscribe
 from boucle_analyzer.metrics import AnalyzerMetrics
 from boucle_contracts import kafka as wire
@@ -36,7 +38,7 @@ async def test_a_published_response_is_aggregated_with_its_kafka_position() -> N
         InputHandler(
             store=store,
             comments=InMemoryCommentStore(),
-            taxonomies=TAXONOMIES,
+            classifier=Classifier(PlainAnalyser(), TAXONOMIES),
             metrics=AnalyzerMetrics(registry),
         ),
     )

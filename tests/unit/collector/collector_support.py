@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry
 
 from boucle_collector.app import IntakeWiring, install_intake, wire_intake
 from boucle_collector.domain.integrations import hash_key
+from boucle_collector.domain.person_names import NameDetector
 from boucle_collector.metrics import CollectorMetrics
 from boucle_collector.settings import CollectorSettings
 from boucle_contracts.registry import AnyEvent
@@ -263,9 +264,14 @@ WEBHOOK_INTEGRATIONS: list[dict[str, Any]] = [
 
 
 def build_collector(
-    tmp_path: Path, integrations: list[dict[str, Any]] | None, **settings: Any
+    tmp_path: Path,
+    integrations: list[dict[str, Any]] | None,
+    *,
+    name_detector: NameDetector | None = None,
+    **settings: Any,
 ) -> Collector:
-    """The collector's routes around a Sink; ``integrations`` None = no file (open API)."""
+    """The collector's routes around a Sink; ``integrations`` None = no file (open API);
+    ``name_detector`` finds person names in free text (None: the rule only, no model)."""
     path = None
     if integrations is not None:
         path = write_integrations(tmp_path / "integrations.json", integrations)
@@ -279,7 +285,11 @@ def build_collector(
     config = CollectorSettings(_env_file=None, **(values | settings))
     sink, registry = Sink(), CollectorRegistry()
     wiring = wire_intake(
-        config, publisher=sink, metrics=CollectorMetrics(registry), environ=SECRETS
+        config,
+        publisher=sink,
+        metrics=CollectorMetrics(registry),
+        environ=SECRETS,
+        name_detector=name_detector,
     )
     wiring.integrations.load()
     app = FastAPI()

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from boucle_collector.api import SLUGS
 from boucle_collector.domain.intake import ALL_KINDS
+from boucle_collector.entrypoints.native import SLUGS
 from boucle_contracts.examples import example_of
 from boucle_contracts.feedback.v1 import SurveyResponseSubmittedV1
 from boucle_contracts.training.v1 import EnrolmentRecordedV1
@@ -43,6 +43,7 @@ def test_each_line_is_answered_on_its_own(collector: Collector) -> None:
         2,
         0,
     )
+    assert (result["unknown"], result["detail"]) == (0, None)
     statuses = [(item["line"], item["status"]) for item in result["items"]]
     assert statuses == [
         (1, "accepted"),
@@ -57,19 +58,51 @@ def test_each_line_is_answered_on_its_own(collector: Collector) -> None:
     assert collector.rejected("invalid", "bulk") == 2
 
 
-def test_when_kafka_fails_the_rest_is_unavailable_and_the_answer_is_503(
+def test_when_kafka_fails_the_outcome_is_unknown_and_the_answer_is_503(
     collector: Collector,
 ) -> None:
+    """After a broker failure a line may already be on the topic: say so, and that a retry
+    is safe because it carries the same event id."""
     collector.sink.mode = "fail"
+    body = "\n".join([line("r-1"), line("r-2")])
 
-    response = collector.client.post(
-        URL, content="\n".join([line("r-1"), line("r-2")]), headers=HEADERS
-    )
+    response = collector.client.post(URL, content=body, headers=HEADERS)
 
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
-    assert [i["status"] for i in response.json()["items"]] == ["unavailable", "unavailable"]
+    result = response.json()
+    assert [i["status"] for i in result["items"]] == ["unknown", "unknown"]
+    assert (result["unknown"], result["unavailable"]) == (2, 2)  # former name kept
+    assert "outcome is unknown" in result["detail"]
+    assert "Retrying is safe" in result["detail"]
+    assert "nothing was accepted" not in response.text
     assert collector.sink.events == []
+    collector.sink.mode = "ok"
+    retried = collector.client.post(URL, content=body, headers=HEADERS).json()
+    assert [i["event_id"] for i in retried["items"]] == [i["event_id"] for i in result["items"]]
+    assert [i["status"] for i in retried["items"]] == ["accepted", "accepted"]
+
+
+def test_an_email_where_a_pseudonym_is_expected_is_an_invalid_line(collector: Collector) -> None:
+    lines = [line("r-1", anonymous=False, respondent_ref="lea.martin@exemple.fr"), line("r-2")]
+    enrolment = example_of(EnrolmentRecordedV1).data.model_dump(mode="json")
+    enrolments = "/v1/bulk/networks/net-1/sites/site-a/enrolments"
+
+    response = collector.client.post(URL, content="\n".join(lines), headers=HEADERS)
+    learners = collector.client.post(
+        enrolments, content=json.dumps(enrolment | {"learner_ref": "a@b.fr"}), headers=HEADERS
+    )
+
+    assert response.status_code == 200, response.text
+    first, second = response.json()["items"]
+    assert first["status"] == "invalid"
+    assert first["errors"] == [
+        "respondent_ref: an e-mail address is not a pseudonym: send a pseudonymous reference "
+        "(for instance an HMAC of the address with a key you keep), never the address itself"
+    ]
+    assert second["status"] == "accepted"
+    assert learners.json()["items"][0]["errors"][0].startswith("learner_ref: an e-mail address")
+    assert "lea.martin" not in repr([e.data for e in collector.sink.events])
 
 
 def test_every_kind_has_its_bulk_endpoint(collector: Collector) -> None:

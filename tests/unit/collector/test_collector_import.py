@@ -15,8 +15,8 @@ from openpyxl import Workbook  # type: ignore[import-untyped]
 from rich.console import Console
 
 from boucle_collector.adapters.tabular_files import TableError, read_table
-from boucle_collector.domain.mapping import stable_id
-from boucle_collector.importer import XLSX, import_file, main
+from boucle_collector.domain.response_mapping import stable_id
+from boucle_collector.import_cli import XLSX, import_file, main
 from boucle_contracts.feedback.v1 import ScaleAnswer
 from tests.unit.collector.collector_support import (
     API_INTEGRATIONS,
@@ -65,17 +65,19 @@ def test_a_csv_export_is_answered_row_by_row(collector: Collector) -> None:
     assert first.respondent_ref is not None
     assert first.respondent_ref.startswith("p-")
     assert first.comments[0].text == "Très clair, merci"
-    # A 9 on the 1-5 trainer scale is kept verbatim, as is the unmapped column.
+    # A 9 on the 1-5 trainer scale is kept verbatim; the column no mapping declares
+    # (Remarque) is dropped, and counted.
     (overall,) = second.answers
     assert (overall.question_id, overall.question_label, overall.value) == (
         stable_id("Note globale"),  # a column name is not an identifier: slug and hash
         "Note globale",
         2,
     )
-    assert [(u.question_id, u.raw_value) for u in second.unmapped] == [
-        ("import:Formateur", "9"),
-        ("import:Remarque", "salle froide"),
-    ]
+    assert [(u.question_id, u.raw_value) for u in second.unmapped] == [("import:Formateur", "9")]
+    assert "salle froide" not in second.model_dump_json()
+    assert result["dropped_answers"] == 1
+    dropped = {"channel": "import", "integration": "tms-lyon", "form": "paper-hot"}
+    assert collector.sample("boucle_collector_dropped_answers_total", **dropped) == 1
     assert second.comments[0].text == "Appelez-moi au [téléphone masqué]"
     assert collector.accepted("fr.boucle.feedback.survey_response_submitted.v1", "import") == 2
 

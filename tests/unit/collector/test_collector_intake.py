@@ -1,4 +1,4 @@
-"""Event identity and envelope of incoming facts, and the intake handler's outcome."""
+"""Event identity and envelope of incoming facts, and the intake publisher's outcome."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from boucle_collector.domain.intake import (
     Intake,
     event_id_for,
 )
-from boucle_collector.handlers import IntakeHandler, IntakeUnavailableError
+from boucle_collector.intake_publisher import IntakePublisher, IntakeUnavailableError
 from boucle_collector.metrics import CollectorMetrics
 from boucle_contracts.examples import example_of
 from boucle_contracts.feedback.v1 import Comment, SurveyResponseSubmittedV1
@@ -137,7 +137,7 @@ def test_every_kind_publishes_its_own_event_type() -> None:
     assert len(set(types)) == len(types) == 6
 
 
-# --- IntakeHandler ----------------------------------------------------------------------
+# --- IntakePublisher ----------------------------------------------------------------------
 
 
 class ListSink:
@@ -167,9 +167,9 @@ def _sample(registry: CollectorRegistry, name: str, **labels: str) -> float:
 
 async def test_accepted_once_the_sink_has_the_event() -> None:
     registry, sink = CollectorRegistry(), ListSink()
-    handler = IntakeHandler(publisher=sink, metrics=CollectorMetrics(registry), timeout_seconds=1)
+    publisher = IntakePublisher(sink=sink, metrics=CollectorMetrics(registry), timeout_seconds=1)
 
-    outcome = await handler.accept(SURVEY_RESPONSE, API, RESPONSE)
+    outcome = await publisher.accept(SURVEY_RESPONSE, API, RESPONSE)
 
     event = outcome.event
     assert not outcome.duplicate
@@ -190,12 +190,10 @@ async def test_accepted_once_the_sink_has_the_event() -> None:
 )
 async def test_unavailable_when_the_sink_fails_or_hangs(sink: Any, message: str) -> None:
     registry = CollectorRegistry()
-    handler = IntakeHandler(
-        publisher=sink, metrics=CollectorMetrics(registry), timeout_seconds=0.02
-    )
+    publisher = IntakePublisher(sink=sink, metrics=CollectorMetrics(registry), timeout_seconds=0.02)
 
     with pytest.raises(IntakeUnavailableError, match=message):
-        await asyncio.wait_for(handler.accept(SURVEY_RESPONSE, API, RESPONSE), timeout=2)
+        await asyncio.wait_for(publisher.accept(SURVEY_RESPONSE, API, RESPONSE), timeout=2)
 
     labels = {"event_type": SurveyResponseSubmittedV1.EVENT_TYPE, "channel": "api"}
     assert _sample(registry, "boucle_collector_accepted_events_total", **labels) == 0
@@ -220,10 +218,10 @@ async def test_unavailable_when_the_sink_fails_or_hangs(sink: Any, message: str)
 
 async def test_a_redelivery_just_accepted_is_a_duplicate_and_is_not_published_again() -> None:
     registry, sink = CollectorRegistry(), ListSink()
-    handler = IntakeHandler(publisher=sink, metrics=CollectorMetrics(registry), timeout_seconds=1)
+    publisher = IntakePublisher(sink=sink, metrics=CollectorMetrics(registry), timeout_seconds=1)
 
-    first = await handler.accept(SURVEY_RESPONSE, API, RESPONSE)
-    second = await handler.accept(SURVEY_RESPONSE, API, RESPONSE)
+    first = await publisher.accept(SURVEY_RESPONSE, API, RESPONSE)
+    second = await publisher.accept(SURVEY_RESPONSE, API, RESPONSE)
 
     assert (first.duplicate, second.duplicate) == (False, True)
     assert (first.status, second.status) == ("accepted", "duplicate")
@@ -243,10 +241,12 @@ async def test_concurrent_deliveries_of_one_response_publish_once() -> None:
             await super().publish(event)
 
     sink = SlowSink()
-    handler = IntakeHandler(
-        publisher=sink, metrics=CollectorMetrics(CollectorRegistry()), timeout_seconds=1
+    publisher = IntakePublisher(
+        sink=sink, metrics=CollectorMetrics(CollectorRegistry()), timeout_seconds=1
     )
-    tasks = [asyncio.create_task(handler.accept(SURVEY_RESPONSE, API, RESPONSE)) for _ in range(3)]
+    tasks = [
+        asyncio.create_task(publisher.accept(SURVEY_RESPONSE, API, RESPONSE)) for _ in range(3)
+    ]
     await asyncio.sleep(0.01)
     release.set()
     outcomes = await asyncio.gather(*tasks)
@@ -257,15 +257,15 @@ async def test_concurrent_deliveries_of_one_response_publish_once() -> None:
 
 async def test_a_failed_publication_is_not_remembered_so_the_retry_publishes() -> None:
     sink = FailingSink(ConnectionError("down"))
-    handler = IntakeHandler(
-        publisher=sink, metrics=CollectorMetrics(CollectorRegistry()), timeout_seconds=1
+    publisher = IntakePublisher(
+        sink=sink, metrics=CollectorMetrics(CollectorRegistry()), timeout_seconds=1
     )
     with pytest.raises(IntakeUnavailableError):
-        await handler.accept(SURVEY_RESPONSE, API, RESPONSE)
+        await publisher.accept(SURVEY_RESPONSE, API, RESPONSE)
     ok = ListSink()
-    handler._publisher = ok  # the broker is back
+    publisher._sink = ok  # the broker is back
 
-    outcome = await handler.accept(SURVEY_RESPONSE, API, RESPONSE)
+    outcome = await publisher.accept(SURVEY_RESPONSE, API, RESPONSE)
 
     assert not outcome.duplicate
     assert len(ok.events) == 1
@@ -273,17 +273,17 @@ async def test_a_failed_publication_is_not_remembered_so_the_retry_publishes() -
 
 async def test_the_oldest_ids_are_forgotten_beyond_the_capacity() -> None:
     sink = ListSink()
-    handler = IntakeHandler(
-        publisher=sink,
+    publisher = IntakePublisher(
+        sink=sink,
         metrics=CollectorMetrics(CollectorRegistry()),
         timeout_seconds=1,
         recent_ids=1,
     )
     other = RESPONSE.model_copy(update={"response_id": "other-response"})
 
-    await handler.accept(SURVEY_RESPONSE, API, RESPONSE)
-    await handler.accept(SURVEY_RESPONSE, API, other)
-    again = await handler.accept(SURVEY_RESPONSE, API, RESPONSE)
+    await publisher.accept(SURVEY_RESPONSE, API, RESPONSE)
+    await publisher.accept(SURVEY_RESPONSE, API, other)
+    again = await publisher.accept(SURVEY_RESPONSE, API, RESPONSE)
 
     # Forgotten, hence published again, with the same id: consumers deduplicate on it.
     assert not again.duplicate
@@ -292,8 +292,8 @@ async def test_the_oldest_ids_are_forgotten_beyond_the_capacity() -> None:
 
 async def test_contacts_in_free_text_are_redacted_before_publication() -> None:
     sink = ListSink()
-    handler = IntakeHandler(
-        publisher=sink, metrics=CollectorMetrics(CollectorRegistry()), timeout_seconds=1
+    publisher = IntakePublisher(
+        sink=sink, metrics=CollectorMetrics(CollectorRegistry()), timeout_seconds=1
     )
     complaint = example_of(ComplaintReceivedV1).data.model_copy(
         update={"description": "Rappelez-moi au 06 12 34 56 78 ou marie.dupont@exemple.fr"}
@@ -302,8 +302,8 @@ async def test_contacts_in_free_text_are_redacted_before_publication() -> None:
         update={"comments": (Comment(comment_id="c-1", text="Écrivez à jean@exemple.fr"),)}
     )
 
-    await handler.accept(COMPLAINT, API, complaint)
-    await handler.accept(SURVEY_RESPONSE, API, commented)
+    await publisher.accept(COMPLAINT, API, complaint)
+    await publisher.accept(SURVEY_RESPONSE, API, commented)
 
     published = " ".join(e.to_json_bytes().decode() for e in sink.events)
     assert "06 12 34 56 78" not in published
@@ -313,13 +313,13 @@ async def test_contacts_in_free_text_are_redacted_before_publication() -> None:
 
 async def test_a_mask_longer_than_the_number_it_hides_never_breaks_the_length_limit() -> None:
     sink = ListSink()
-    handler = IntakeHandler(
-        publisher=sink, metrics=CollectorMetrics(CollectorRegistry()), timeout_seconds=1
+    publisher = IntakePublisher(
+        sink=sink, metrics=CollectorMetrics(CollectorRegistry()), timeout_seconds=1
     )
     subject = ("x" * 485) + " 0612345678"  # 496 characters; masked, it would exceed 500
     complaint = example_of(ComplaintReceivedV1).data.model_copy(update={"subject": subject})
 
-    await handler.accept(COMPLAINT, API, complaint)
+    await publisher.accept(COMPLAINT, API, complaint)
 
     (event,) = sink.events
     assert len(event.data.subject) == 500

@@ -20,7 +20,7 @@ from boucle_collector.adapters.limesurvey import LimeSurveyClient
 from boucle_collector.adapters.memory import InMemoryCursorStore, InMemoryLeaseStore
 from boucle_collector.domain.limesurvey import ExportFormatError, parse_export
 from boucle_collector.domain.privacy import Pseudonymiser
-from boucle_collector.handlers import IntakeHandler
+from boucle_collector.intake_publisher import IntakePublisher
 from boucle_collector.metrics import CollectorMetrics
 from boucle_collector.pulls import LimeSurveyPull, PullReport
 from boucle_contracts.feedback.v1 import ChoiceAnswer, NpsAnswer, ScaleAnswer
@@ -91,9 +91,9 @@ def puller(tmp_path: Path, server: LimeSurveyState) -> Puller:
     source = IntegrationsSource(path, metrics=metrics, environ={})
     source.load()
     sink, cursors = FlakySink(), InMemoryCursorStore()
-    handler = IntakeHandler(publisher=sink, metrics=metrics, timeout_seconds=2.0)
+    publisher = IntakePublisher(sink=sink, metrics=metrics, timeout_seconds=2.0)
     pull = LimeSurveyPull(
-        handler=handler,
+        publisher=publisher,
         integrations=source,
         cursors=cursors,
         client=LimeSurveyClient(timeout_seconds=5.0),
@@ -124,9 +124,10 @@ def test_first_run_exports_all_then_only_newer_ids(puller: Puller, nested: bool)
     assert isinstance(choice, ChoiceAnswer)
     assert choice.value == ("Non",)
     assert [c.text for c in data.comments] == ["Très bien"]
-    assert [(u.question_id, u.raw_value) for u in data.unmapped] == [
-        ("limesurvey:G01Q05", "hors mapping")
-    ]
+    assert data.unmapped == ()  # G01Q05 is declared by no mapping: dropped, not published
+    assert "hors mapping" not in puller.sink.events[0].to_json_bytes().decode()
+    dropped = {"channel": "pull/limesurvey", "integration": "lime-horizon", "form": str(SURVEY)}
+    assert puller.registry.get_sample_value("boucle_collector_dropped_answers_total", dropped) == 3
     assert puller.cursor() == 3
 
     puller.server.rows += [response_row(4), response_row(5)]

@@ -11,11 +11,11 @@ import pytest
 from pymongo.errors import ServerSelectionTimeoutError
 
 from boucle_collector.adapters.integrations_file import parse_integrations
-from boucle_collector.adapters.managed_mappings import ManagedMappings
+from boucle_collector.adapters.mapping_cache import ManagedMappings
 from boucle_collector.adapters.memory import InMemoryMappingStore
-from boucle_collector.adapters.webhooks.kobotoolbox import basic
+from boucle_collector.adapters.webhook_formats.kobotoolbox import basic
 from boucle_collector.domain.integrations import FormMapping, hash_key
-from boucle_collector.domain.mappings import InvalidMappingError, checked_mapping
+from boucle_collector.domain.mapping_revisions import InvalidMappingError, checked_mapping
 from tests.unit.collector.collector_support import (
     API_INTEGRATIONS,
     KEYS,
@@ -78,7 +78,7 @@ def post_kobo(collector: Collector, uuid: str) -> Any:
 
 def test_a_mapping_put_through_the_api_is_used_by_the_next_webhook(collector: Collector) -> None:
     before = post_kobo(collector, "uuid-before")
-    assert before.json()["unmapped"] == 1  # grp_avis/remarque_libre, unmapped in the file
+    assert before.json()["dropped"] == 1  # grp_avis/remarque_libre, unmapped in the file
 
     created = collector.client.put(KOBO_FORM, json=NEW_KOBO_MAPPING, headers=admin())
 
@@ -92,11 +92,9 @@ def test_a_mapping_put_through_the_api_is_used_by_the_next_webhook(collector: Co
     assert data.survey_kind.value == "cold"
     assert [(a.question_id, a.dimension) for a in data.answers] == [("satisfaction", "trainer")]
     assert [c.text for c in data.comments] == ["RAS"]
-    # supports and grp_avis/commentaire are not in the new mapping: kept raw, never dropped
-    assert sorted(u.question_id for u in data.unmapped) == [
-        "kobotoolbox:grp_avis/commentaire",
-        "kobotoolbox:supports",
-    ]
+    # supports and grp_avis/commentaire are not in the new mapping: dropped and counted
+    assert data.unmapped == ()
+    assert after.json()["dropped"] == 2
 
 
 def test_get_says_where_the_effective_mapping_comes_from(collector: Collector) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from boucle_collector.adapters.webhooks.kobotoolbox import basic
+from boucle_collector.adapters.webhook_formats.kobotoolbox import basic
 from boucle_collector.domain.privacy import Pseudonymiser
 from boucle_contracts.feedback.v1 import ChoiceAnswer, NpsAnswer, ScaleAnswer
 from tests.unit.collector.collector_support import PSEUDONYM_SECRET, SECRETS, Collector
@@ -58,9 +58,9 @@ def test_a_kobo_submission_with_the_right_credentials_is_published(webhooks: Col
     assert isinstance(supports, ChoiceAnswer)
     assert supports.value == ("Livret", "Vidéos")
     assert data.comments[0].text == "Formateur joignable au [téléphone masqué], parfait"
-    assert [(u.question_id, u.raw_value) for u in data.unmapped] == [
-        ("kobotoolbox:grp_avis/remarque_libre", "RAS")
-    ]
+    # grp_avis/remarque_libre is declared by no mapping: dropped, counted.
+    assert data.unmapped == ()
+    assert response.json()["dropped"] == 1
 
 
 @pytest.mark.parametrize(
@@ -132,7 +132,8 @@ def test_a_jotform_submission_is_read_from_multipart_raw_request(webhooks: Colle
     assert points.value == ("Horaires", "Accueil")
     assert data.comments[0].text == "Très bien, écrire à [email masqué]"
     assert data.respondent_ref == Pseudonymiser(PSEUDONYM_SECRET.encode()).pseudonym("marie dupont")
-    assert [u.question_id for u in data.unmapped] == ["jotform:q9_nouvelle"]
+    assert data.unmapped == ()  # q9_nouvelle is declared by no mapping: dropped, counted
+    assert response.json()["dropped"] == 1
     assert "Dupont" not in webhooks.sink.events[0].to_json_bytes().decode()
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from boucle_collector.adapters.webhooks import tally
+from boucle_collector.adapters.webhook_formats import tally
 from boucle_collector.domain.privacy import Pseudonymiser
 from boucle_contracts.feedback.v1 import ChoiceAnswer, ScaleAnswer, TextAnswer
 from tests.unit.collector.collector_support import PSEUDONYM_SECRET, SECRETS, Collector
@@ -171,10 +171,10 @@ def test_every_field_type_is_mapped_with_option_ids_as_labels(webhooks: Collecto
     assert data.comments[0].text == "Joignable au [téléphone masqué]"
     assert data.training.session_id == "S-7"  # hidden field mapped by its name
     assert data.respondent_ref == Pseudonymiser(PSEUDONYM_SECRET.encode()).pseudonym("marie dupont")
-    # An unknown option id is kept as it is; the per-option echo and empty answers are not data.
-    assert [(u.question_id, u.raw_value) for u in data.unmapped] == [
-        ("tally:question_dd", '["o-9"]')
-    ]
+    # The dropdown no mapping declares is dropped and counted; the per-option echo and empty
+    # answers are not data, so not counted.
+    assert data.unmapped == ()
+    assert response.json()["dropped"] == 1
 
 
 def test_an_anonymous_form_stays_anonymous(webhooks: Collector) -> None:

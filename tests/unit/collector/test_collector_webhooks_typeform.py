@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from boucle_collector.adapters.webhooks import typeform
+from boucle_collector.adapters.webhook_formats import typeform
 from boucle_collector.domain.privacy import Pseudonymiser
 from boucle_contracts.feedback.v1 import (
     ChoiceAnswer,
@@ -118,7 +118,8 @@ def test_a_signed_response_is_published_mapped(webhooks: Collector) -> None:
     assert response.json() == {
         "status": "accepted",
         "event_id": event.id,
-        "unmapped": 2,
+        "unmapped": 0,
+        "dropped": 2,
         "reason": None,
     }
     assert (event.network_id, event.site_id, event.source) == (
@@ -147,18 +148,29 @@ def test_a_signed_response_is_published_mapped(webhooks: Collector) -> None:
     assert data.respondent_ref == Pseudonymiser(PSEUDONYM_SECRET.encode()).pseudonym(
         "marie.dupont@exemple.fr"
     )
-    assert [(u.question_id, u.raw_value) for u in data.unmapped] == [
-        ("typeform:Xx1", "Oui, [téléphone masqué]"),
-        ("typeform:Yn1", "true"),
-    ]
+    # Questions no mapping declares (Xx1, Yn1) are dropped, not published, and counted.
+    assert data.unmapped == ()
+    assert "0612345678" not in event.to_json_bytes().decode()
     assert "dupont" not in event.to_json_bytes().decode().lower()
     assert webhooks.accepted(SurveyResponseSubmittedV1.EVENT_TYPE, CHANNEL) == 1
-    assert (
-        webhooks.sample(
-            "boucle_collector_unmapped_answers_total", channel=CHANNEL, integration="tf-lyon"
-        )
-        == 2
+    dropped = {"channel": CHANNEL, "integration": "tf-lyon", "form": "lT4Z3j"}
+    assert webhooks.sample("boucle_collector_dropped_answers_total", **dropped) == 2
+
+
+def test_an_undeclared_name_question_is_dropped_not_published(webhooks: Collector) -> None:
+    """The review's case: an unmapped "Nom" field gave ['Jean Dupont', …] on the topic."""
+    document = payload(token="nom-1")
+    document["form_response"]["answers"].append(
+        {"type": "text", "text": "Jean Dupont", "field": {"id": "Nom", "type": "short_text"}}
     )
+    document["form_response"]["hidden"]["nom_complet"] = "Jean Dupont"
+
+    response = post(webhooks, document)
+
+    assert response.status_code == 200, response.text
+    assert response.json()["dropped"] == 4  # Xx1, Yn1, Nom and the hidden field
+    (event,) = webhooks.sink.events
+    assert "Jean" not in event.to_json_bytes().decode()
 
 
 def test_both_secrets_of_a_rotation_are_accepted(webhooks: Collector) -> None:
@@ -276,11 +288,15 @@ def test_a_rating_off_its_scale_is_kept_unmapped_not_dropped(webhooks: Collector
 @pytest.mark.parametrize(
     "url", ["/v1/webhooks/typeform/unknown", "/v1/webhooks/tally/tf-lyon"], ids=["id", "platform"]
 )
-def test_an_unknown_integration_is_404(webhooks: Collector, url: str) -> None:
+def test_an_unknown_integration_is_401_like_a_bad_signature(webhooks: Collector, url: str) -> None:
+    """Not 404: which integrations exist is not for a prober to learn (see webhook_doors)."""
     body = json.dumps(payload()).encode()
     headers = {"Typeform-Signature": typeform.sign(SECRETS["TF_SECRET_NEW"], body)}
 
-    assert webhooks.client.post(url, content=body, headers=headers).status_code == 404
+    reply = webhooks.client.post(url, content=body, headers=headers)
+
+    assert reply.status_code == 401
+    assert webhooks.sink.events == []
 
 
 @pytest.mark.parametrize("mode", ["fail", "hang"])

@@ -7,11 +7,11 @@ from bench.reporter.scenario import NETWORK, action, analysis, gap_events
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from prometheus_client import CollectorRegistry
 
+from boucle_contracts.actions.v1 import ImprovementActionUpdatedV1
 from boucle_contracts.examples import EXAMPLES, example_of
 from boucle_contracts.incidents.v1 import ComplaintReceivedV1
-from boucle_contracts.registry import EVENTS_BY_TYPE, AnyEvent
+from boucle_contracts.registry import AnyEvent
 from boucle_reporter.adapters.memory import InMemoryEvidenceLog, InMemoryReadModel
-from boucle_reporter.domain.projection import ACTION_UPDATED
 from boucle_reporter.handlers import EvidenceRecorder, subscribe
 from boucle_reporter.metrics import ReporterMetrics
 from boucle_runtime.consumer import Consumers
@@ -98,20 +98,17 @@ async def test_the_reporter_subscribes_to_every_event_of_every_topic() -> None:
     assert recorded == {event.id for event in EXAMPLES.values()}
 
 
-@pytest.mark.skipif(
-    ACTION_UPDATED not in EVENTS_BY_TYPE, reason="contracts without improvement_action_updated"
-)
 async def test_an_action_update_changes_owner_and_due_date_unless_older() -> None:
     recorder, _, read_model, _ = _recorder()
     created = action("lyon", "act-9", 3, kind="complaint", ref="rec-9", owner=None, due=None)
-    update_class = EVENTS_BY_TYPE[ACTION_UPDATED]
+    update_class = ImprovementActionUpdatedV1
 
     def updated(revision: int, owner: str) -> AnyEvent:
         return update_class.model_validate(
             created.model_dump(by_alias=True)
             | {
                 "id": f"upd-{revision}",
-                "type": ACTION_UPDATED,
+                "type": update_class.EVENT_TYPE,
                 "dataschema": update_class.DATA_SCHEMA,
                 "data": {
                     "action_id": "act-9",

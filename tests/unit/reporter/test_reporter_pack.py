@@ -16,8 +16,9 @@ from bench.reporter.scenario import GAPS, NETWORK, NOW, PERIOD, gap_events, repl
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 from weasyprint import HTML  # type: ignore[import-untyped]
 
-from boucle_reporter.domain.model import BuildRequest
-from boucle_reporter.pack import Pack, build_pack
+from boucle_reporter.adapters.ed25519 import Ed25519Signer, generate_private_pem
+from boucle_reporter.domain.build_request import BuildRequest
+from boucle_reporter.pack import EvidenceKey, Pack, build_pack
 
 pytestmark = pytest.mark.unit
 EXPECTED_FILES = {
@@ -32,6 +33,9 @@ EXPECTED_FILES = {
     "registre-reclamations.xlsx",
     "tableau-de-suivi.csv",
     "tableau-de-suivi.xlsx",
+    "verification/LISEZMOI.txt",
+    "verification/entrees.jsonl",
+    "verification/verifier.py",
 }
 CHARTS = (
     "chart-satisfaction",
@@ -43,8 +47,12 @@ CHARTS = (
 )
 
 
+SIGNER = Ed25519Signer(generate_private_pem())  # the tests' key: heads are signed
+
+
 async def _pack(language: str = "fr", sites: tuple[str, ...] = ()) -> Pack:
     evidence, read_model = await replayed(gap_events())
+    evidence.signer = SIGNER
     await evidence.verify(network_id=NETWORK)
     request = BuildRequest(
         network_id=NETWORK, start=PERIOD[0], end=PERIOD[1], sites=sites, language=language
@@ -55,7 +63,12 @@ async def _pack(language: str = "fr", sites: tuple[str, ...] = ()) -> Pack:
         steps.append(step)
 
     pack = await build_pack(
-        read_model=read_model, evidence=evidence, request=request, now=NOW, progress=progress
+        read_model=read_model,
+        evidence=evidence,
+        request=request,
+        now=NOW,
+        progress=progress,
+        key=EvidenceKey(SIGNER, SIGNER.public_pem),
     )
     assert steps[0] == "read_model"
     assert steps[-1] == "done"
@@ -188,8 +201,8 @@ def test_the_evidence_index_maps_documents_to_indicators(archive: zipfile.ZipFil
     assert chain["last_verification"]["ok"] is True
     assert chain["last_verification"]["head"] == chain["head"]
     assert 'id="chain" class="ok"' in html
-    findings = json.loads(archive.read("controle-preparation.json"))
-    assert sorted((f["indicator"], f["code"], f["site"], f["subject"]) for f in findings) == sorted(
+    gaps = json.loads(archive.read("controle-preparation.json"))
+    assert sorted((g["indicator"], g["code"], g["site"], g["subject"]) for g in gaps) == sorted(
         GAPS
     )
 
@@ -201,7 +214,7 @@ async def test_an_english_pack_for_an_auditor_sample() -> None:
     assert table.removeprefix("\ufeff").startswith("Date;Site;Source;Reference;Finding")
     assert "paris" not in table
     assert "Continuous improvement report" in pack.files["bilan.html"].decode()
-    assert pack.findings == []
+    assert pack.gaps == []
     assert "No gap: the pack is ready." in pack.files["index-des-preuves.html"].decode()
 
 

@@ -18,7 +18,8 @@ from bench.reporter.scenario import (
 )
 
 from boucle_contracts.registry import AnyEvent
-from boucle_reporter.domain.model import BuildRequest, PackData
+from boucle_reporter.domain.build_request import BuildRequest
+from boucle_reporter.domain.read_model import PackData
 from boucle_reporter.domain.readiness import readiness
 from boucle_reporter.pack import load_pack
 
@@ -45,9 +46,9 @@ async def test_complete_evidence_has_no_gap() -> None:
 
 
 async def test_each_gap_is_found_once() -> None:
-    findings = readiness(await _data(gap_events()))
+    gaps = readiness(await _data(gap_events()))
 
-    assert sorted((f.indicator, f.code, f.site, f.subject) for f in findings) == sorted(GAPS)
+    assert sorted((g.indicator, g.code, g.site, g.subject) for g in gaps) == sorted(GAPS)
 
 
 async def test_an_auditor_sample_without_the_faulty_site_has_no_gap() -> None:
@@ -55,9 +56,9 @@ async def test_an_auditor_sample_without_the_faulty_site_has_no_gap() -> None:
 
 
 async def test_a_sampled_site_without_any_event_lacks_funder_feedback() -> None:
-    findings = readiness(await _data(clean_events(), sites=(CLEAN_SITE, "nice")))
+    gaps = readiness(await _data(clean_events(), sites=(CLEAN_SITE, "nice")))
 
-    assert [(f.code, f.site) for f in findings] == [("no_funder_feedback", "nice")]
+    assert [(g.code, g.site) for g in gaps] == [("no_funder_feedback", "nice")]
 
 
 async def test_funder_feedback_counts_for_twelve_months() -> None:
@@ -67,14 +68,14 @@ async def test_funder_feedback_counts_for_twelve_months() -> None:
 
     assert until_february.last_funder_feedback == {CLEAN_SITE: "2025-03"}
     assert until_april.last_funder_feedback == {}
-    assert ("no_funder_feedback", CLEAN_SITE) in [(f.code, f.site) for f in readiness(until_april)]
+    assert ("no_funder_feedback", CLEAN_SITE) in [(g.code, g.site) for g in readiness(until_april)]
 
 
 async def test_messages_exist_in_french_and_english() -> None:
-    findings = readiness(await _data(gap_events()))
-    by_code = {f.code: f for f in findings}
+    gaps = readiness(await _data(gap_events()))
+    by_code = {g.code: g for g in gaps}
 
     assert by_code["complaint_unanswered"].message() == "Réclamation sans réponse"
     assert by_code["complaint_unanswered"].message("en") == "Complaint without an answer"
-    assert {f.message("en") for f in findings}.isdisjoint({f.message() for f in findings})
-    assert GAP_SITE in {f.site for f in findings}
+    assert {g.message("en") for g in gaps}.isdisjoint({g.message() for g in gaps})
+    assert GAP_SITE in {g.site for g in gaps}

@@ -10,9 +10,15 @@ from datetime import UTC, date, datetime
 import pytest
 
 from boucle_contracts.common import Period
-from boucle_contracts.metrics.v1 import DimensionFigures, Granularity, ScopeMetricsUpdated
+from boucle_contracts.metrics.v1 import (
+    DimensionFigures,
+    Granularity,
+    ScopeMetricsUpdated,
+    ScopeMetricsUpdatedV1,
+)
 from boucle_contracts.scope import Scope, ScopeLevel
-from boucle_reporter.domain.model import ActionView, CaseView
+from boucle_reporter.domain.projection import writes_for
+from boucle_reporter.domain.read_model import ActionView, AnalysisView, CaseView
 from boucle_reporter.domain.tracking import (
     COLUMNS,
     TrackingRow,
@@ -23,6 +29,7 @@ from boucle_reporter.domain.tracking import (
     to_csv,
     tracking_rows,
 )
+from boucle_reporter.domain.view_builders import analysis_view
 
 pytestmark = pytest.mark.unit
 
@@ -50,10 +57,11 @@ def _month(
     dimensions: tuple[DimensionFigures, ...],
     *,
     responses: int | None = None,
-) -> ScopeMetricsUpdated:
+) -> AnalysisView:
+    """A site's month of figures, the way the table gets it: event, document, view."""
     start = datetime(year, month, 1, tzinfo=UTC)
     end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
-    return ScopeMetricsUpdated(
+    snapshot = ScopeMetricsUpdated(
         scope=Scope(level=ScopeLevel.SITE, network_id="net-1", site_id=site_id),
         granularity=Granularity.MONTH,
         period=Period(start=start, end=end),
@@ -62,6 +70,11 @@ def _month(
         revision=1,
         last_event_id="evt-1",
     )
+    event = ScopeMetricsUpdatedV1.create(
+        data=snapshot, network_id="net-1", site_id=site_id, source="/tests", time=end
+    )
+    (write,) = [w for w in writes_for(event, 1) if w.collection == "analyses"]
+    return analysis_view(write.new_document())
 
 
 def _overall(ratings: list[int]) -> DimensionFigures:
@@ -144,17 +157,17 @@ def test_an_analysis_row_reads_as_an_auditor_expects() -> None:
     ],
 )
 def test_figures_use_french_decimals(ratings: list[int], mean: str, rate: str) -> None:
-    finding = analysis_row(_month("lyon", 2025, 3, (_overall(ratings),))).finding
+    observed = analysis_row(_month("lyon", 2025, 3, (_overall(ratings),))).observed
 
-    assert f"satisfaction moyenne {mean}" in finding
-    assert f"taux de satisfaction {rate}" in finding
-    assert "." not in finding
+    assert f"satisfaction moyenne {mean}" in observed
+    assert f"taux de satisfaction {rate}" in observed
+    assert "." not in observed
 
 
 def test_english_figures_use_decimal_points() -> None:
-    finding = analysis_row(_month("lyon", 2025, 3, (_overall([3, 4]),)), "en").finding
+    observed = analysis_row(_month("lyon", 2025, 3, (_overall([3, 4]),)), "en").observed
 
-    assert finding == "2 response(s), mean satisfaction 3.5/5, satisfaction rate 50 %"
+    assert observed == "2 response(s), mean satisfaction 3.5/5, satisfaction rate 50 %"
 
 
 def test_without_overall_ratings_only_the_response_count_is_given() -> None:
@@ -162,7 +175,7 @@ def test_without_overall_ratings_only_the_response_count_is_given() -> None:
 
     row = analysis_row(_month("lyon", 2025, 3, (platform,), responses=3))
 
-    assert row.finding == "3 réponse(s)"
+    assert row.observed == "3 réponse(s)"
 
 
 def test_a_case_row_shows_source_cause_measure_due_date_and_status() -> None:
@@ -255,7 +268,7 @@ def test_cells_with_separators_and_quotes_survive_the_round_trip() -> None:
         site="lyon",
         source="Réclamation",
         reference="rec-1",
-        finding='Plateforme "HS"; formateur absent\npuis retard',
+        observed='Plateforme "HS"; formateur absent\npuis retard',
     )
 
     (header, parsed) = _parse(to_csv([row]))

@@ -1,4 +1,5 @@
-"""Poison to the dead-letter topic, unhandled types skipped, transient failures re-raised.
+"""Poison to the dead-letter topic, unhandled types skipped, transient failures re-raised,
+a message its handler keeps failing on parked after N counted attempts.
 
 Runs on FastStream's in-memory broker (``TestKafkaBroker``): the middleware sees the same
 ``aiokafka.ConsumerRecord`` as on a real broker, but the test broker always reports offset
@@ -14,9 +15,16 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import pytest
+from aiokafka.errors import KafkaTimeoutError
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import CollectorRegistry
+from pymongo.errors import (
+    AutoReconnect,
+    NetworkTimeout,
+    OperationFailure,
+    ServerSelectionTimeoutError,
+)
 
 from boucle_contracts import kafka as wire
 from boucle_contracts.examples import example_of
@@ -25,6 +33,7 @@ from boucle_contracts.feedback.v1 import SurveyResponseSubmittedV1
 from boucle_contracts.incidents.v1 import ComplaintReceivedV1
 from boucle_contracts.registry import AnyEvent, dead_letter_topic
 from boucle_runtime import deadletter
+from boucle_runtime.backends import BackendMonitor, register_monitor
 from boucle_runtime.consumer import Consumers
 from boucle_runtime.settings import ServiceSettings
 
@@ -241,3 +250,159 @@ async def test_a_real_backoff_actually_waits(rig: Rig) -> None:
         await _send(rig, VALID.to_json_bytes())
 
     assert time.perf_counter() - started >= 0.19
+
+
+# --- A handler that keeps failing on one message: parked after N counted attempts ---------
+
+
+@pytest.fixture
+def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    sleeps: list[float] = []
+
+    async def sleep(delay: float) -> None:
+        sleeps.append(delay)
+
+    monkeypatch.setattr(deadletter, "asyncio", SimpleNamespace(sleep=sleep))
+    return sleeps
+
+
+def _failing_rig(failures: list[Exception], *, attempts: int = 3, backends_up: bool = True) -> Rig:
+    """A rig whose group parks after ``attempts`` counted failures."""
+    broker = KafkaBroker()
+    registry = CollectorRegistry()
+    settings = SETTINGS.model_copy(update={"handler_max_attempts": attempts})
+    consumers = Consumers(broker, settings, group=GROUP, registry=registry)
+    rig = Rig(broker, consumers, registry, failures=failures)
+    if not backends_up:
+        monitor = BackendMonitor({"mongodb": _down}, registry=registry)
+        monitor._up["mongodb"] = False  # as after a failed readiness check
+        register_monitor(broker, monitor)
+
+    @consumers.subscriber(handles=[SurveyResponseSubmittedV1])
+    async def handle(event: SurveyResponseSubmittedV1) -> None:
+        if rig.failures:
+            raise rig.failures.pop(0)
+        rig.handled.append(event)
+
+    consumers.attach()
+
+    @broker.subscriber(SETTINGS.topic(dead_letter_topic(GROUP)))
+    async def park(message: KafkaMessage) -> None:
+        record = message.raw_message
+        assert not isinstance(record, tuple)
+        rig.dead.append(
+            DeadLetter(record.value or b"", record.key, {k: v.decode() for k, v in record.headers})
+        )
+
+    return rig
+
+
+async def _down() -> bool:
+    return False
+
+
+async def _deliver_until_settled(rig: Rig, times: int) -> int:
+    """Redeliver the same message (as NACK_ON_ERROR's rewind does); returns the raises seen."""
+    raised = 0
+    async with TestKafkaBroker(rig.broker) as br:
+        for _ in range(times):
+            try:
+                await br.publish(VALID.to_json_bytes(), topic=FEEDBACK, key=KEY)
+            except Exception:
+                raised += 1
+    return raised
+
+
+async def test_a_message_its_handler_keeps_failing_on_is_parked_after_n_attempts(
+    no_sleep: list[float],
+) -> None:
+    failures: list[Exception] = [KeyError("score")] * 3
+    rig = _failing_rig(failures, attempts=3)
+
+    raised = await _deliver_until_settled(rig, 4)
+
+    assert raised == 2, "attempts 1 and 2 raise (the partition rewinds), the 3rd parks"
+    (dead,) = rig.dead
+    assert (dead.value, dead.key) == (VALID.to_json_bytes(), KEY), "parked byte for byte"
+    assert dead.headers[wire.HEADER_DLQ_REASON] == deadletter.HANDLER_FAILED == "HandlerFailed"
+    assert dead.headers[deadletter.HEADER_DLQ_EXCEPTION] == "KeyError"
+    assert dead.headers[deadletter.HEADER_DLQ_ATTEMPTS] == "3"
+    assert dead.headers[wire.HEADER_DLQ_ERROR] == "KeyError: 'score'"
+    assert dead.headers[wire.HEADER_DLQ_GROUP] == rig.consumers.group
+    assert rig.dead_letters("HandlerFailed") == 1
+    assert rig.handled == [VALID], "the 4th delivery (a later message) is handled again"
+    assert no_sleep == [0.2, 0.4], "bounded exponential backoff between attempts"
+
+
+async def test_the_parked_error_is_masked_by_value(no_sleep: list[float]) -> None:
+    boom = ValueError("no trainer for jeanne.martin@example.fr, call 06 12 34 56 78")
+    rig = _failing_rig([boom], attempts=1)
+
+    await _deliver_until_settled(rig, 1)
+
+    (dead,) = rig.dead
+    error = dead.headers[wire.HEADER_DLQ_ERROR]
+    assert "jeanne.martin" not in error
+    assert "06 12 34" not in error
+    assert error == "ValueError: no trainer for [masked], call [masked]"
+
+
+@pytest.mark.parametrize(
+    "outage",
+    [
+        ConnectionRefusedError("connection refused"),
+        TimeoutError(),
+        ServerSelectionTimeoutError("127.0.0.1:27017: connection refused"),
+        AutoReconnect("connection closed"),
+        KafkaTimeoutError(),
+        RuntimeError("wrapped"),
+    ],
+    ids=["refused", "timeout", "mongo-selection", "mongo-reconnect", "kafka-timeout", "caused"],
+)
+async def test_failures_that_say_a_backend_is_unreachable_are_never_counted(
+    no_sleep: list[float], outage: Exception
+) -> None:
+    if isinstance(outage, RuntimeError):
+        outage.__cause__ = ConnectionResetError("reset by peer")
+    rig = _failing_rig([outage] * 6, attempts=2)
+
+    raised = await _deliver_until_settled(rig, 7)
+
+    assert raised == 6, "retried for as long as the outage lasts"
+    assert rig.dead == []
+    assert rig.handled == [VALID]
+
+
+async def test_failures_while_a_readiness_check_is_down_are_not_counted(
+    no_sleep: list[float],
+) -> None:
+    rig = _failing_rig([KeyError("x")] * 4, attempts=2, backends_up=False)
+
+    raised = await _deliver_until_settled(rig, 5)
+
+    assert raised == 4
+    assert rig.dead == []
+    assert rig.handled == [VALID]
+
+
+async def test_the_count_starts_again_after_a_success(no_sleep: list[float]) -> None:
+    rig = _failing_rig([KeyError("x")], attempts=2)
+
+    await _deliver_until_settled(rig, 2)  # fails once, then succeeds
+    rig.failures = [KeyError("y")]
+    await _deliver_until_settled(rig, 2)
+
+    assert rig.dead == []
+    assert rig.handled == [VALID, VALID]
+
+
+def test_outages_are_recognised_through_causes_and_pymongo_labels() -> None:
+    wrapped = RuntimeError("could not save")
+    wrapped.__cause__ = NetworkTimeout("timed out")
+    retryable = OperationFailure("not master", code=10107)
+    retryable._add_error_label("RetryableWriteError")
+
+    assert deadletter.is_outage(wrapped)
+    assert deadletter.is_outage(retryable)
+    assert not deadletter.is_outage(OperationFailure("bad $set", code=9))
+    assert not deadletter.is_outage(KeyError("score"))

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import structlog
 
-from boucle_runtime.logging import MASK, configure_logging, get_logger
+from boucle_runtime.logging import MASK, RepeatCollapser, configure_logging, get_logger
 
 pytestmark = pytest.mark.unit
 
@@ -39,6 +39,8 @@ def stdout(capsys: pytest.CaptureFixture[str]) -> Iterator[Stdout]:
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     noisy = {name: logging.getLogger(name).level for name in ("aiokafka", "uvicorn.access")}
+    faststream = logging.getLogger("faststream")
+    faststream_handlers, faststream_propagates = faststream.handlers[:], faststream.propagate
     try:
         yield Stdout(capsys)
     finally:
@@ -46,6 +48,7 @@ def stdout(capsys: pytest.CaptureFixture[str]) -> Iterator[Stdout]:
         root.setLevel(level)
         for name, noisy_level in noisy.items():
             logging.getLogger(name).setLevel(noisy_level)
+        faststream.handlers[:], faststream.propagate = faststream_handlers, faststream_propagates
         structlog.reset_defaults()
         structlog.contextvars.clear_contextvars()
 
@@ -133,3 +136,87 @@ def test_noisy_libraries_are_held_at_warning(stdout: Stdout) -> None:
     get_logger("unit.quiet").debug("below INFO")
 
     assert stdout.lines() == []
+
+
+def test_personal_data_and_tokens_inside_any_value_are_masked(stdout: Stdout) -> None:
+    stdout.configure()
+    jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c3ItMSJ9.c2lnbmF0dXJl"
+
+    get_logger("unit.values").warning(
+        "upstream_refused",
+        error="400: respondent jeanne.martin@example.fr (+33 6 12 34 56 78) is unknown",
+        detail={"reason": "call 06.12.34.56.78 or 0612345678"},
+        url=f"https://api.example.org/x?access={jwt}",
+        sent=["Authorization: Bearer abc.DEF-123_x"],
+        site_id="lyon-part-dieu",
+        offset=1234567890,
+    )
+
+    out = stdout.text()
+    for leaked in ("jeanne.martin", "12 34 56", "12.34.56", "0612345678", jwt, "abc.DEF"):
+        assert leaked not in out
+    (line,) = [json.loads(raw) for raw in out.splitlines()]
+    assert line["error"] == "400: respondent [masked] ([masked]) is unknown"
+    assert line["detail"] == {"reason": "call [masked] or [masked]"}
+    assert line["sent"] == ["Authorization: Bearer [masked]"]
+    assert (line["site_id"], line["offset"]) == ("lyon-part-dieu", 1234567890)
+
+
+def test_library_messages_and_tracebacks_are_masked_by_value(stdout: Stdout) -> None:
+    stdout.configure()
+
+    logging.getLogger("faststream.unit").error("refused %s", "paul@example.org")
+    try:
+        raise ValueError("input_value='jeanne.martin@example.fr'")
+    except ValueError:
+        get_logger("unit.exc").exception("handler_crashed")
+
+    out = stdout.text()
+    assert "paul@example.org" not in out
+    assert "jeanne.martin" not in out
+    first, second = stdout_lines(out)
+    assert first["event"] == "refused [masked]"
+    assert "ValueError: input_value='[masked]'" in second["exception"]
+
+
+def stdout_lines(out: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def test_a_reconnecting_library_is_logged_once_then_counted(stdout: Stdout) -> None:
+    """A 25-second broker outage wrote thousands of identical aiokafka lines."""
+    stdout.configure()
+    client = logging.getLogger("aiokafka.conn")
+
+    for node in range(500):
+        client.error("Unable connect to node with id %s: %s", node % 3, "Connect call failed")
+    logging.getLogger("aiokafka.consumer.fetcher").error("Failed fetch messages from %s", 1)
+    get_logger("unit.own").error("backend_down", backend="kafka")
+    get_logger("unit.own").error("backend_down", backend="kafka")
+
+    lines = stdout.lines()
+    assert [(line["logger"], line["event"]) for line in lines] == [
+        ("aiokafka.conn", "Unable connect to node with id 0: Connect call failed"),
+        ("aiokafka.consumer.fetcher", "Failed fetch messages from 1"),
+        ("unit.own", "backend_down"),
+        ("unit.own", "backend_down"),  # our own events are never collapsed
+    ]
+
+
+def test_collapsed_lines_are_counted_in_the_next_one_after_the_window() -> None:
+    clock = [0.0]
+    collapser = RepeatCollapser(window_seconds=60, clock=lambda: clock[0])
+
+    def record(name: str = "aiokafka.conn", level: int = logging.ERROR) -> logging.LogRecord:
+        return logging.LogRecord(name, level, __file__, 1, "Unable connect to %s", ("n",), None)
+
+    passed = [collapser.filter(record()) for _ in range(100)]
+    clock[0] = 61.0
+    later = record()
+
+    assert passed == [True] + [False] * 99
+    assert collapser.filter(later)
+    assert later.getMessage() == "Unable connect to n [99 identical lines not logged]"
+    assert collapser.filter(record(level=logging.INFO)), "below WARNING: never collapsed"
+    assert collapser.filter(record(name="boucle.analyzer.handlers"))
+    assert collapser.filter(record(name="boucle.analyzer.handlers"))

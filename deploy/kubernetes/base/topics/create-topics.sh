@@ -90,6 +90,7 @@ create_topic boucle.incidents.v1 6 delete "$EVENT_RETENTION_MS"
 create_topic boucle.training.v1 6 delete "$EVENT_RETENTION_MS"
 create_topic boucle.metrics.v1 6 delete "$EVENT_RETENTION_MS"
 create_topic boucle.signals.v1 3 delete "$EVENT_RETENTION_MS"
+create_topic boucle.problems.v1 3 delete "$EVENT_RETENTION_MS"
 create_topic boucle.cases.v1 3 delete "$EVENT_RETENTION_MS"
 create_topic boucle.actions.v1 3 delete "$EVENT_RETENTION_MS"
 

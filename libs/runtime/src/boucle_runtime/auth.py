@@ -16,7 +16,8 @@ Its claims become a :class:`Principal`:
     as above (ISO 8601 dates or datetimes; a date-only ``period_end`` includes that day).
 
 Services use it as a FastAPI dependency (:func:`principal_dependency`); a missing, malformed,
-expired or wrongly signed token is **401** (with ``WWW-Authenticate: Bearer``), a valid token
+expired or wrongly signed token is **401** (with a fixed ``WWW-Authenticate: Bearer …``
+challenge), a valid token
 without the right to do what is asked is **403**, both with the reason in ``detail``.
 """
 
@@ -79,6 +80,9 @@ class AuthSettings(BaseSettings):
 
 class Role(StrEnum):
     QUALITY_LEAD = "quality_lead"
+    # The organisation's direction: reads the whole network and validates or sends back
+    # improvement plans (the validation indicator 32's guide asks for).
+    DIRECTION = "direction"
     SITE_MANAGER = "site_manager"
     AUDITOR = "auditor"
     INTEGRATION = "integration"
@@ -113,7 +117,12 @@ class Principal:
 
     @property
     def all_sites(self) -> bool:
-        return self.role is Role.QUALITY_LEAD
+        return self.role in (Role.QUALITY_LEAD, Role.DIRECTION)
+
+    @property
+    def may_validate(self) -> bool:
+        """Whether this caller may validate or send back an improvement plan."""
+        return self.role in (Role.QUALITY_LEAD, Role.DIRECTION)
 
     @property
     def read_only(self) -> bool:
@@ -263,8 +272,12 @@ class TokenVerifier:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
             raise InvalidTokenError("malformed token") from exc
-        if header.get("alg") not in self._algorithms:
-            raise InvalidTokenError(f"algorithm {header.get('alg')!r} is not accepted")
+        alg = header.get("alg")
+        if alg not in self._algorithms:
+            # Named only when it is one we know: the header is the caller's input (any
+            # text, any script), never echoed back.
+            named = f"algorithm {alg!r}" if alg in SUPPORTED_ALGORITHMS else "the token's algorithm"
+            raise InvalidTokenError(f"{named} is not accepted")
         key = self._key_for(token, header)
         try:
             claims = jwt.decode(
@@ -298,11 +311,18 @@ class TokenVerifier:
         return await asyncio.to_thread(self.verify_sync, token)
 
 
-def unauthorized(reason: str) -> HTTPException:
+# Fixed challenges (RFC 6750): nothing of the request goes into a header. A reason built from
+# the token (its `alg`, say) could hold characters a header cannot carry (an unauthenticated
+# 500) or a forged parameter; the reason is in the JSON body only.
+CHALLENGE_MISSING = 'Bearer realm="boucle"'
+CHALLENGE_INVALID = 'Bearer realm="boucle", error="invalid_token"'
+
+
+def unauthorized(reason: str, *, missing: bool = False) -> HTTPException:
     return HTTPException(
         status_code=401,
         detail=reason,
-        headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{reason}"'},
+        headers={"WWW-Authenticate": CHALLENGE_MISSING if missing else CHALLENGE_INVALID},
     )
 
 
@@ -321,7 +341,7 @@ def principal_dependency(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
         if credentials is None or credentials.scheme.lower() != "bearer":
-            raise unauthorized("missing bearer token")
+            raise unauthorized("missing bearer token", missing=True)
         try:
             return await verifier.verify(credentials.credentials)
         except InvalidTokenError as exc:

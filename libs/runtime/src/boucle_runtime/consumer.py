@@ -10,8 +10,10 @@ from faststream.kafka.subscriber.usecase import DefaultSubscriber
 from prometheus_client import CollectorRegistry
 
 from boucle_contracts.registry import AnyEvent, dead_letter_topic
+from boucle_runtime.backends import monitor_of
 from boucle_runtime.deadletter import (
     DeadLetterSink,
+    RetryPolicy,
     dead_letter_middleware,
     null_tolerant_parser,
     stashed_event_decoder,
@@ -51,8 +53,24 @@ class Consumers:
             publish=publish_dead_letter,
             registry=registry,
         )
+        policy = RetryPolicy(
+            max_attempts=settings.handler_max_attempts,
+            first_backoff_seconds=settings.handler_retry_backoff_seconds,
+            max_backoff_seconds=settings.handler_retry_backoff_max_seconds,
+        )
+
+        def backends_up() -> bool:
+            # The service's readiness monitor, registered by service_app after we are built;
+            # without one (a bare broker in tests) every failure counts.
+            monitor = monitor_of(broker)
+            return monitor is None or monitor.all_up()
+
         self._router = KafkaRouter(
-            middlewares=[dead_letter_middleware(self.sink, handles=self._handles)]
+            middlewares=[
+                dead_letter_middleware(
+                    self.sink, handles=self._handles, policy=policy, backends_up=backends_up
+                )
+            ]
         )
 
     def subscriber(self, *, handles: Iterable[type[AnyEvent]]) -> DefaultSubscriber:
@@ -61,7 +79,8 @@ class Consumers:
         A single consumer per group avoids the rebalance storm of several consumers with
         different subscriptions joining one group. Offsets are committed only after the
         handler returned (its work persisted); ``NACK_ON_ERROR`` rewinds the partition when
-        the handler raises, so a transient failure is retried rather than skipped. Poison
+        the handler raises, so a transient failure is retried rather than skipped, up to
+        ``handler_max_attempts`` counted failures (then parked, see ``deadletter``). Poison
         messages never reach the handler.
         """
         topics: dict[str, set[str]] = {}

@@ -1,9 +1,17 @@
 """Poison messages go to a dead-letter topic with the reason in headers; the consumer goes on.
 
 A message is poison when it can never be processed as it is: undecodable bytes, JSON that
-breaks the contract, an event type the contracts do not know. Anything else (database down,
-broker hiccup) is transient: the exception propagates, the subscriber's NACK_ON_ERROR
-policy rewinds the partition, and the message is tried again.
+breaks the contract, an event type the contracts do not know. It is parked at once.
+
+When the handler raises, the exception propagates, the subscriber's NACK_ON_ERROR policy
+rewinds the partition, and the message is tried again after a backoff. A message whose
+handler keeps failing (a bug, data the code cannot handle) would stall its partition for
+ever: after ``max_attempts`` counted failures it is parked too (reason ``HandlerFailed``,
+the exception's type, its masked message and the attempt count in headers). An outage is
+not the message's fault, so its failures are not counted: errors that say a backend is
+unreachable (connection refused or lost, timeouts, PyMongo's retryable errors) and any
+failure while the service's readiness checks see a backend down. Those are retried until
+the backend is back, the partition waiting for it as before.
 
 Event types the contracts know but this consumer does not handle are skipped (acknowledged
 without processing): a topic may carry several event types, and newer ones may appear.
@@ -18,19 +26,67 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import ConsumerRecord
+from aiokafka import errors as kafka_errors
 from faststream import BaseMiddleware
 from faststream._internal.context.repository import ContextRepo
 from faststream.message import StreamMessage
 from prometheus_client import CollectorRegistry, Counter
 from pydantic import ValidationError
+from pymongo.errors import ConnectionFailure, PyMongoError
 
 from boucle_contracts import kafka as wire
 from boucle_contracts.registry import EVENTS_BY_TYPE, AnyEvent, UnknownEventTypeError, decode_event
 from boucle_runtime.logging import get_logger
+from boucle_runtime.redaction import mask_text
 
 log = get_logger(__name__)
 
 PoisonError = (ValidationError, UnknownEventTypeError, UnicodeDecodeError)
+
+# Reason of a message parked because its handler kept failing, and the headers that say how.
+HANDLER_FAILED = "HandlerFailed"
+HEADER_DLQ_EXCEPTION = "boucle_dlq_exception"
+HEADER_DLQ_ATTEMPTS = "boucle_dlq_attempts"
+ERROR_HEADER_LIMIT = 2000
+
+# A backend that does not answer: the failure says nothing about the message.
+OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
+    ConnectionError,  # refused, reset, aborted
+    TimeoutError,  # asyncio.TimeoutError too
+    ConnectionFailure,  # PyMongo: AutoReconnect, NotPrimaryError, NetworkTimeout, selection
+    kafka_errors.KafkaConnectionError,
+    kafka_errors.KafkaTimeoutError,
+    kafka_errors.NodeNotReadyError,
+    kafka_errors.RequestTimedOutError,
+    kafka_errors.NotLeaderForPartitionError,
+)
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` (or an exception it was raised from) says a backend is unreachable."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # causes and contexts, not an endless chain
+        if seen is None:
+            return False
+        if isinstance(seen, OUTAGE_ERRORS):
+            return True
+        if isinstance(seen, PyMongoError) and (
+            seen.timeout
+            or seen.has_error_label("RetryableWriteError")
+            or seen.has_error_label("TransientTransactionError")
+        ):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often and how patiently a failing message is tried before it is parked."""
+
+    max_attempts: int = 5
+    first_backoff_seconds: float = 0.2
+    max_backoff_seconds: float = 10.0
 
 
 class DeadLetterSink:
@@ -49,7 +105,8 @@ class DeadLetterSink:
         self._publish = publish
         self.dead_letters = Counter(
             "boucle_dead_letters",
-            "Messages parked on a dead-letter topic, by reason.",
+            "Messages parked on a dead-letter topic, by reason (the poison's exception type, "
+            "or HandlerFailed: the handler kept failing on a valid message).",
             ["group", "reason"],
             registry=registry,
         )
@@ -60,11 +117,28 @@ class DeadLetterSink:
             registry=registry,
         )
 
-    async def park(self, record: ConsumerRecord[bytes, bytes], *, reason: str, error: str) -> None:
+    async def park(
+        self,
+        record: ConsumerRecord[bytes, bytes],
+        *,
+        reason: str,
+        error: str,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """Publish ``record`` byte for byte on the dead-letter topic, the reason in headers.
+
+        Header text is masked by value (an error message may quote the payload: e-mail
+        addresses, phone numbers, tokens), the error cut at ``ERROR_HEADER_LIMIT`` chars.
+        """
+        original = {
+            key: mask_text((value or b"").decode(errors="replace"))
+            for key, value in record.headers or ()
+        }
         headers = {
-            **{key: (value or b"").decode(errors="replace") for key, value in record.headers or ()},
+            **original,
+            **(extra_headers or {}),
             wire.HEADER_DLQ_REASON: reason,
-            wire.HEADER_DLQ_ERROR: error[:2000],
+            wire.HEADER_DLQ_ERROR: mask_text(error)[:ERROR_HEADER_LIMIT],
             wire.HEADER_DLQ_TOPIC: record.topic,
             wire.HEADER_DLQ_PARTITION: str(record.partition),
             wire.HEADER_DLQ_OFFSET: str(record.offset),
@@ -113,10 +187,15 @@ class _Backoff:
     def __init__(self, group: str, *, first: float = 0.2, ceiling: float = 10.0) -> None:
         self._group, self._first, self._ceiling, self._delay = group, first, ceiling, 0.0
 
-    async def failed(self, exc: Exception) -> None:
+    async def failed(self, exc: Exception, *, attempt: int | None = None) -> None:
+        """``attempt``: the counted attempt of this message, None when not counted (outage)."""
         self._delay = min(self._ceiling, self._delay * 2 or self._first)
         log.warning(
-            "handler_failed_will_retry", group=self._group, error=repr(exc), retry_in_s=self._delay
+            "handler_failed_will_retry",
+            group=self._group,
+            error=repr(exc),
+            attempt=attempt,
+            retry_in_s=self._delay,
         )
         await asyncio.sleep(self._delay)
 
@@ -131,12 +210,51 @@ def _header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:
     return None
 
 
-def dead_letter_middleware(
-    sink: DeadLetterSink, *, handles: Mapping[str, Collection[str]]
-) -> Callable[..., BaseMiddleware]:
-    """Middleware factory for one consumer group; ``handles`` maps a topic to its event types."""
+class _Attempts:
+    """Counted failed attempts per message (topic, partition, offset) of one group."""
 
-    backoff = _Backoff(sink.group)
+    def __init__(self, policy: RetryPolicy, backends_up: Callable[[], bool]) -> None:
+        self._policy, self._backends_up = policy, backends_up
+        self._counts: dict[tuple[str, int, int], int] = {}
+
+    def failed(self, record: ConsumerRecord[bytes, bytes], exc: Exception) -> int | None:
+        """The message's attempt count after this failure; None if it does not count."""
+        if is_outage(exc) or not self._backends_up():
+            return None
+        key = (record.topic, record.partition, record.offset)
+        if key not in self._counts and len(self._counts) >= 10_000:
+            self._counts.clear()  # entries of partitions this replica lost; never that many
+        self._counts[key] = self._counts.get(key, 0) + 1
+        return self._counts[key]
+
+    def exhausted(self, attempt: int | None) -> bool:
+        return attempt is not None and attempt >= self._policy.max_attempts
+
+    def done(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        self._counts.pop((record.topic, record.partition, record.offset), None)
+
+
+def _always_up() -> bool:
+    return True
+
+
+def dead_letter_middleware(
+    sink: DeadLetterSink,
+    *,
+    handles: Mapping[str, Collection[str]],
+    policy: RetryPolicy | None = None,
+    backends_up: Callable[[], bool] = _always_up,
+) -> Callable[..., BaseMiddleware]:
+    """Middleware factory for one consumer group; ``handles`` maps a topic to its event types.
+
+    ``backends_up`` says whether every backend answered its last readiness check: a failure
+    while one does not is an outage's, not counted towards parking the message.
+    """
+    policy = policy or RetryPolicy()
+    backoff = _Backoff(
+        sink.group, first=policy.first_backoff_seconds, ceiling=policy.max_backoff_seconds
+    )
+    attempts = _Attempts(policy, backends_up)
 
     class DeadLetterMiddleware(BaseMiddleware):
         async def consume_scope(
@@ -160,8 +278,32 @@ def dead_letter_middleware(
             try:
                 result = await call_next(msg)
             except Exception as exc:
-                await backoff.failed(exc)
-                raise  # NACK_ON_ERROR rewinds the partition: the message is tried again
+                attempt = attempts.failed(record, exc)
+                if not attempts.exhausted(attempt):
+                    await backoff.failed(exc, attempt=attempt)
+                    raise  # NACK_ON_ERROR rewinds the partition: the message is tried again
+                await sink.park(
+                    record,
+                    reason=HANDLER_FAILED,
+                    error=f"{type(exc).__name__}: {exc}",
+                    extra_headers={
+                        HEADER_DLQ_EXCEPTION: type(exc).__name__,
+                        HEADER_DLQ_ATTEMPTS: str(attempt),
+                    },
+                )
+                log.error(
+                    "message_parked_after_failures",
+                    group=sink.group,
+                    error_type=type(exc).__name__,
+                    attempts=attempt,
+                    topic=record.topic,
+                    partition=record.partition,
+                    offset=record.offset,
+                )
+                attempts.done(record)
+                backoff.succeeded()
+                return None  # acknowledged: the partition goes on
+            attempts.done(record)
             backoff.succeeded()
             return result
 

@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry
 
 from boucle_contracts.kafka import headers_for
 from boucle_contracts.registry import AnyEvent, TopicSpec
+from boucle_runtime.kafka_security import broker_security, client_options
 from boucle_runtime.logging import get_logger
 from boucle_runtime.settings import ServiceSettings
 
@@ -26,9 +27,14 @@ log = get_logger(__name__)
 def make_broker(
     settings: ServiceSettings, *, service: str, registry: CollectorRegistry
 ) -> KafkaBroker:
-    """A broker whose producer never acknowledges before every in-sync replica has the event."""
+    """A broker whose producer never acknowledges before every in-sync replica has the event.
+
+    Its producer and consumers connect as the settings say (TLS, SCRAM user: see
+    ``kafka_security``); the lag monitor and dead-letter publishers reuse them.
+    """
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
+        security=broker_security(settings),
         client_id=f"boucle-{service}",
         acks="all",
         enable_idempotence=True,
@@ -59,7 +65,7 @@ async def ensure_topics(
         )
         for name in extra
     ]
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(**client_options(settings))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -101,8 +107,22 @@ class EventPublisher:
         }
 
     async def publish(self, event: AnyEvent) -> None:
-        """Returns once the broker has acknowledged the write (acks=all)."""
+        """Returns once the broker has acknowledged the write (acks=all).
+
+        FastStream writes a ``correlation_id`` header on every message (a random one unless
+        told) and the AsyncAPI documents declare it as the message's correlation id: it
+        carries the event's CloudEvents ``correlationid`` (its id when it has none), so the
+        header and the document agree with the event.
+        """
         publisher = self._publishers[event.TOPIC]
         await publisher.publish(
-            event.to_json_bytes(), key=event.partition_key, headers=headers_for(event)
+            event.to_json_bytes(),
+            key=event.partition_key,
+            headers=headers_for(event),
+            correlation_id=correlation_of(event),
         )
+
+
+def correlation_of(event: AnyEvent) -> str:
+    """The ``correlation_id`` header of ``event``: its CloudEvents ``correlationid``."""
+    return event.correlation_id or event.id

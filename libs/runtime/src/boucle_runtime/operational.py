@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
@@ -17,21 +16,30 @@ from prometheus_client import (
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-ReadinessCheck = Callable[[], Awaitable[bool]]
-CHECK_TIMEOUT_SECONDS = 2.0
+from boucle_runtime.backends import BackendMonitor, ReadinessCheck
 
+__all__ = ["CHECK_TIMEOUT_SECONDS", "ReadinessCheck", "RequestMetrics", "operational_router"]
 
-async def _run_check(check: ReadinessCheck) -> bool:
-    try:
-        return await asyncio.wait_for(check(), timeout=CHECK_TIMEOUT_SECONDS)
-    except Exception:  # a failing dependency means "not ready", never a 500
-        return False
+CHECK_TIMEOUT_SECONDS = 2.0  # each check's own bound (a dead broker's ping takes all of it)
 
 
 def operational_router(
-    *, registry: CollectorRegistry, checks: Mapping[str, ReadinessCheck]
+    *,
+    registry: CollectorRegistry,
+    checks: Mapping[str, ReadinessCheck] | None = None,
+    monitor: BackendMonitor | None = None,
 ) -> APIRouter:
-    """``/health/live`` (process answers), ``/health/ready`` (dependencies answer), ``/metrics``."""
+    """``/health/live`` (process answers), ``/health/ready`` (dependencies answer), ``/metrics``.
+
+    Readiness answers from the ``monitor``'s last results (checked in the background by the
+    service; re-checked here only when older than a few seconds, and even then the answer
+    waits at most a fraction of a second): a probe never waits for a dead backend's timeout.
+    Given ``checks`` instead, the router builds its own monitor over them.
+    """
+    if monitor is None:
+        monitor = BackendMonitor(
+            checks or {}, registry=registry, check_timeout=CHECK_TIMEOUT_SECONDS
+        )
     router = APIRouter(tags=["operations"])
 
     @router.get("/health/live", summary="Liveness: the process answers")
@@ -40,12 +48,13 @@ def operational_router(
 
     @router.get("/health/ready", summary="Readiness: Kafka and the database answer")
     async def ready() -> JSONResponse:
-        names = list(checks)
-        results = await asyncio.gather(*(_run_check(checks[name]) for name in names))
-        status = dict(zip(names, ("up" if ok else "down" for ok in results), strict=True))
-        ok = all(results)
+        states = await monitor.current()
+        ok = all(states.values())
         return JSONResponse(
-            {"status": "ready" if ok else "not_ready", "checks": status},
+            {
+                "status": "ready" if ok else "not_ready",
+                "checks": {name: "up" if up else "down" for name, up in states.items()},
+            },
             status_code=200 if ok else 503,
         )
 

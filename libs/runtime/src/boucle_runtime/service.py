@@ -19,10 +19,17 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 
 from boucle_contracts.registry import TopicSpec
+from boucle_runtime.backends import BackendMonitor, register_monitor
 from boucle_runtime.kafka import ensure_topics
 from boucle_runtime.lag import LagMonitor
+from boucle_runtime.limits import BodySizeLimit
 from boucle_runtime.logging import get_logger
-from boucle_runtime.operational import ReadinessCheck, RequestMetrics, operational_router
+from boucle_runtime.operational import (
+    CHECK_TIMEOUT_SECONDS,
+    ReadinessCheck,
+    RequestMetrics,
+    operational_router,
+)
 from boucle_runtime.periodic import BackgroundLoop
 from boucle_runtime.settings import ServiceSettings
 
@@ -59,8 +66,20 @@ def service_app(
     consumers only run once their storage is ready), then background loops. Stop: loops
     first, then the broker, waiting up to ``graceful_timeout_seconds`` for in-flight
     handlers, then shutdown hooks (e.g. closing the database client).
+
+    Every request body is limited to ``http_max_body_bytes`` before any route (or its
+    authentication) reads it. Readiness checks run in the background every
+    ``readiness_refresh_seconds``; ``/health/ready`` and the consumers read their results.
+    The interactive documentation (``/docs``, ``/redoc``) is served only when
+    ``api_docs_enabled``; ``app.openapi()`` always works (tools/specs.py uses it).
     """
     topic_specs, extra = list(topics), list(extra_topics)
+    monitor = BackendMonitor(
+        {"kafka": broker_check(broker), **checks},
+        registry=registry,
+        check_timeout=CHECK_TIMEOUT_SECONDS,
+    )
+    register_monitor(broker, monitor)  # consumers of this broker ask it (see deadletter)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -70,7 +89,11 @@ def service_app(
             await hook()
         await broker.start()
         stopping = asyncio.Event()
-        loops = [*background, LagMonitor(broker, registry).loop()]
+        loops = [
+            monitor.loop(settings.readiness_refresh_seconds),
+            *background,
+            LagMonitor(broker, registry).loop(),
+        ]
         tasks = [asyncio.create_task(loop(stopping)) for loop in loops]
         log.info("service_started", version=version)
         try:
@@ -86,12 +109,23 @@ def service_app(
                 await hook()
             log.info("service_stopped")
 
-    app = FastAPI(title=name, version=version, description=description, lifespan=lifespan)
+    docs = settings.api_docs_enabled and settings.api_schema_enabled
+    app = FastAPI(
+        title=name,
+        version=version,
+        description=description,
+        lifespan=lifespan,
+        openapi_url="/openapi.json" if settings.api_schema_enabled else None,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        swagger_ui_oauth2_redirect_url="/docs/oauth2-redirect" if docs else None,
+    )
+    # The last added runs first: metrics see every answer, 413s of the body limit included;
+    # the limit runs before any route, hence before authentication reads a body.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.http_max_body_bytes)
     app.add_middleware(RequestMetrics, registry=registry)
     app.state.broker = broker  # for AsyncAPI generation and tests; never used to connect early
-    app.include_router(
-        operational_router(registry=registry, checks={"kafka": broker_check(broker), **checks})
-    )
+    app.include_router(operational_router(registry=registry, monitor=monitor))
     for router in routers:
         app.include_router(router)
     return app

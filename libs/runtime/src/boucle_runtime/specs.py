@@ -60,7 +60,24 @@ def asyncapi_document(app: FastAPI) -> Document:
     if not isinstance(document, dict):
         msg = f"FastStream returned a {type(document).__name__}, not an AsyncAPI object"
         raise TypeError(msg)
+    _describe_correlation_ids(document)
     return document
+
+
+CORRELATION_ID_DESCRIPTION = (
+    "The event's CloudEvents `correlationid` (its `id` when it has none), shared by every "
+    "event of one business flow; written by Boucle's publishers (EventPublisher) and kept "
+    "on dead letters. The value in the payload is authoritative."
+)
+
+
+def _describe_correlation_ids(document: Document) -> None:
+    """Say what the ``correlation_id`` header FastStream declares on every message holds."""
+    messages = document.get("components", {}).get("messages", {})
+    for message in messages.values():
+        correlation = message.get("correlationId") if isinstance(message, dict) else None
+        if isinstance(correlation, dict):
+            correlation["description"] = CORRELATION_ID_DESCRIPTION
 
 
 def render(document: Document) -> str:

@@ -16,20 +16,27 @@ from boucle_actions.adapters.mongo import (
     MongoMeetingRepository,
     refresh_gauges,
 )
-from boucle_actions.api import action_router, case_router, install_error_handlers, kpi_router
+from boucle_actions.api.actions import action_router
+from boucle_actions.api.cases import case_router
+from boucle_actions.api.errors import install_error_handlers
+from boucle_actions.api.kpis import kpi_router
+from boucle_actions.api.meetings import meeting_router
 from boucle_actions.domain.cases import deadlines_of
 from boucle_actions.domain.effectiveness import EvaluationPolicy
 from boucle_actions.handlers import (
     CaseIntake,
     DegradationIntake,
     KpiIntake,
-    Sweeper,
-    deadline_policy,
+    ProblemIntake,
     subscribe,
 )
 from boucle_actions.metrics import ActionsMetrics
-from boucle_actions.settings import ActionsSettings
-from boucle_actions.usecases import ActionWorkflow, CaseWorkflow, MeetingWorkflow, Relay
+from boucle_actions.settings import ActionsSettings, deadline_policy
+from boucle_actions.sweeper import Sweeper
+from boucle_actions.usecases.actions import ActionWorkflow
+from boucle_actions.usecases.cases import CaseWorkflow
+from boucle_actions.usecases.meetings import MeetingWorkflow
+from boucle_actions.usecases.outbox import Relay
 from boucle_contracts.actions.v1 import EVENTS as ACTION_EVENTS
 from boucle_contracts.cases.v1 import EVENTS as CASE_EVENTS
 from boucle_contracts.registry import TOPICS, dead_letter_topic
@@ -45,6 +52,7 @@ TOPIC_NAMES = {
     "boucle.incidents.v1",
     "boucle.metrics.v1",
     "boucle.signals.v1",
+    "boucle.problems.v1",
     "boucle.cases.v1",
     "boucle.actions.v1",
 }
@@ -89,7 +97,16 @@ def create_app(settings: ActionsSettings) -> FastAPI:
         consumers,
         CaseIntake(cases=cases, publisher=publisher, deadlines=deadlines, metrics=metrics),
         KpiIntake(kpis=kpis, metrics=metrics),
-        DegradationIntake(actions=action_flow, metrics=metrics),
+        degradations=(
+            None
+            if settings.draft_per_problem
+            else DegradationIntake(actions=action_flow, metrics=metrics)
+        ),
+        problems=(
+            ProblemIntake(actions=action_flow, metrics=metrics)
+            if settings.draft_per_problem
+            else None
+        ),
     )
     consumers.attach()
 
@@ -112,8 +129,8 @@ def create_app(settings: ActionsSettings) -> FastAPI:
         name="Boucle actions",
         version=__version__,
         description=(
-            "Complaint cases (indicator 31) and improvement plans (indicator 32), from signal "
-            "to proven effect. Every /v1 route needs a bearer JWT."
+            "Complaint cases (indicator 31) and improvement plans (indicator 32), from "
+            "degradation to proven effect. Every /v1 route needs a bearer JWT."
         ),
         settings=settings,
         broker=broker,
@@ -126,6 +143,7 @@ def create_app(settings: ActionsSettings) -> FastAPI:
             action_router(
                 actions=action_flow, cases=case_flow, meetings=meeting_flow, principal=current
             ),
+            meeting_router(meetings=meeting_flow, principal=current),
             kpi_router(kpis=kpis, principal=current),
         ],
         on_startup=[

@@ -1,32 +1,21 @@
-"""Contract in, domain, contract out: incidents open cases, analyzer figures feed KPIs,
-degradations become draft actions; and the periodic sweep (deadlines, evaluations, outboxes).
+"""The Kafka subscriber, contract in, domain, contract out: incidents open cases, analyzer
+figures feed KPIs, problems (or, with ``draft_per_problem`` off, degradations) become draft
+actions. (The periodic sweep is ``sweeper``.)
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine
-from pathlib import Path
-from typing import Any
 
-from boucle_actions.domain.actions import OPEN_ACTION_STATUSES, Action
-from boucle_actions.domain.cases import (
-    OPEN_CASE_STATUSES,
-    DeadlinePolicy,
-    Deadlines,
-    deadlines_of,
-    open_complaint_case,
-    open_incident_case,
-)
+from boucle_actions.domain.actions import Action
+from boucle_actions.domain.cases import open_complaint_case, open_incident_case
 from boucle_actions.domain.ports import CaseRepository, DeadlineSettings, KpiRepository
 from boucle_actions.metrics import ActionsMetrics
-from boucle_actions.usecases import ActionWorkflow, CaseWorkflow, MeetingWorkflow, Relay
+from boucle_actions.usecases.actions import ActionWorkflow
 from boucle_contracts.cases.v1 import ComplaintCaseOpened, ComplaintCaseOpenedV1
 from boucle_contracts.incidents.v1 import ComplaintReceivedV1, HazardReportedV1
 from boucle_contracts.metrics.v1 import ScopeMetricsUpdatedV1
+from boucle_contracts.problems.v1 import ProblemOpenedV1, ProblemResolvedV1, ProblemUpdatedV1
 from boucle_contracts.registry import AnyEvent
 from boucle_contracts.signals.v1 import DegradationDetectedV1, DegradationResolvedV1
 from boucle_runtime.consumer import Consumers
@@ -112,18 +101,23 @@ class DegradationIntake:
         return draft
 
 
-def deadline_policy(default: Deadlines, path: Path | None) -> DeadlinePolicy:
-    """The default deadlines, with the per-network ones of the configuration file if any."""
-    if path is None:
-        return DeadlinePolicy(default)
-    raw = json.loads(path.read_text(encoding="utf-8"))
-    return DeadlinePolicy(
-        default,
-        {
-            network: deadlines_of(values["acknowledge_within_hours"], values["answer_within_days"])
-            for network, values in raw.items()
-        },
-    )
+class ProblemIntake:
+    """A problem (degradations grouped by cause) becomes one draft action; its updates and
+    its resolution are noted on the draft while nobody has decided yet."""
+
+    def __init__(self, *, actions: ActionWorkflow, metrics: ActionsMetrics) -> None:
+        self._actions = actions
+        self._metrics = metrics
+
+    async def on_problem(self, event: ProblemOpenedV1) -> Action:
+        draft, made = await self._actions.draft_from_problem(event)
+        if made:
+            self._metrics.drafts.inc()
+            log.info("action_drafted", action_id=draft.action_id, problem_id=event.data.problem_id)
+        return draft
+
+    async def on_change(self, event: ProblemUpdatedV1 | ProblemResolvedV1) -> None:
+        await self._actions.note_problem(event)
 
 
 def subscribe(
@@ -131,10 +125,15 @@ def subscribe(
     cases: CaseIntake,
     kpis: KpiIntake,
     degradations: DegradationIntake | None = None,
+    problems: ProblemIntake | None = None,
 ) -> None:
+    """One subscriber for every handled type. Drafts come from problems when ``problems``
+    is given (the default service), else from degradations (the setting off)."""
     handled: list[type[AnyEvent]] = [ComplaintReceivedV1, HazardReportedV1, ScopeMetricsUpdatedV1]
     if degradations is not None:
         handled += [DegradationDetectedV1, DegradationResolvedV1]
+    if problems is not None:
+        handled += [ProblemOpenedV1, ProblemUpdatedV1, ProblemResolvedV1]
 
     @consumers.subscriber(handles=handled)
     async def on_event(
@@ -142,59 +141,24 @@ def subscribe(
         | HazardReportedV1
         | ScopeMetricsUpdatedV1
         | DegradationDetectedV1
-        | DegradationResolvedV1,
+        | DegradationResolvedV1
+        | ProblemOpenedV1
+        | ProblemUpdatedV1
+        | ProblemResolvedV1,
     ) -> None:
         if isinstance(event, ScopeMetricsUpdatedV1):
             await kpis.on_snapshot(event)
         elif isinstance(event, ComplaintReceivedV1 | HazardReportedV1):
             await cases.on_incident(event)
+        elif isinstance(event, ProblemOpenedV1):
+            if problems is not None:
+                await problems.on_problem(event)
+        elif isinstance(event, ProblemUpdatedV1 | ProblemResolvedV1):
+            if problems is not None:
+                await problems.on_change(event)
         elif degradations is None:
             return
         elif isinstance(event, DegradationDetectedV1):
             await degradations.on_degradation(event)
         else:
             await degradations.on_resolution(event)
-
-
-class Sweeper:
-    """The periodic loop: publish leftover outboxes, announce overdue cases, evaluate done
-    actions whose window has passed, refresh the gauges. Each step is idempotent."""
-
-    def __init__(
-        self,
-        *,
-        cases: CaseWorkflow,
-        actions: ActionWorkflow,
-        meetings: MeetingWorkflow,
-        relay: Relay,
-        gauges: Callable[[], Awaitable[None]],
-    ) -> None:
-        self._cases = cases
-        self._actions = actions
-        self._meetings = meetings
-        self._relay = relay
-        self._gauges = gauges
-
-    async def sweep(self) -> None:
-        await self._relay.drain(self._cases.cases)
-        await self._relay.drain(self._actions.actions)
-        await self._relay.drain(self._meetings.meetings)
-        await self._cases.sweep_overdue()
-        await self._actions.sweep_evaluations()
-        await self._gauges()
-
-    def loop(self, interval_seconds: float) -> Callable[[asyncio.Event], Coroutine[Any, Any, None]]:
-        async def run(stopping: asyncio.Event) -> None:
-            while not stopping.is_set():
-                try:
-                    await self.sweep()
-                except Exception as exc:  # a database hiccup must not end the loop
-                    log.warning("sweep_failed", error=repr(exc))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stopping.wait(), interval_seconds)
-
-        return run
-
-
-OPEN_CASES = sorted(s.value for s in OPEN_CASE_STATUSES)
-OPEN_ACTIONS = sorted(s.value for s in OPEN_ACTION_STATUSES)

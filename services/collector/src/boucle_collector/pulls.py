@@ -25,13 +25,12 @@ from boucle_collector.adapters.limesurvey import LimeSurveyClient, LimeSurveyErr
 from boucle_collector.domain.intake import SURVEY_RESPONSE, Intake
 from boucle_collector.domain.integrations import Integration, Tenancy
 from boucle_collector.domain.limesurvey import ExportFormatError, parse_export
-from boucle_collector.domain.mapping import MappingError, map_response
 from boucle_collector.domain.ports import CursorStore, LeaseStore
 from boucle_collector.domain.privacy import Pseudonymiser
-from boucle_collector.handlers import IntakeHandler, IntakeUnavailableError
-from boucle_collector.loops import every
+from boucle_collector.domain.response_mapping import MappingError, map_response
+from boucle_collector.intake_publisher import IntakePublisher, IntakeUnavailableError
 from boucle_runtime.logging import get_logger
-from boucle_runtime.service import BackgroundLoop
+from boucle_runtime.periodic import BackgroundLoop, every
 
 log = get_logger(__name__)
 CHANNEL = "pull/limesurvey"
@@ -56,7 +55,7 @@ class PullReport:
 
 @dataclass(frozen=True)
 class LimeSurveyPull:
-    handler: IntakeHandler
+    publisher: IntakePublisher
     integrations: IntegrationsSource
     cursors: CursorStore
     client: LimeSurveyClient
@@ -87,7 +86,7 @@ class LimeSurveyPull:
             try:
                 report = await self.pull(tenancy, integration, survey_id)
             except (LimeSurveyError, ExportFormatError, IntakeUnavailableError) as exc:
-                self.handler.metrics.rejected.labels(FAILURES[type(exc)], CHANNEL).inc()
+                self.publisher.metrics.rejected.labels(FAILURES[type(exc)], CHANNEL).inc()
                 log.warning(
                     "limesurvey_pull_failed",
                     integration=integration.id,
@@ -105,7 +104,7 @@ class LimeSurveyPull:
             log.error(
                 "limesurvey_survey_not_mapped", integration=integration.id, survey_id=survey_id
             )
-            self.handler.metrics.rejected.labels("no_mapping", CHANNEL).inc()
+            self.publisher.metrics.rejected.labels("no_mapping", CHANNEL).inc()
             return PullReport(integration.id, survey_id, error="survey not mapped")
         after = await self.cursors.last_id(integration_id=integration.id, survey_id=survey_id)
         document = await self.client.export_after(
@@ -130,7 +129,7 @@ class LimeSurveyPull:
                     )
                 except MappingError as exc:
                     unmappable += 1
-                    self.handler.metrics.rejected.labels("unmappable", CHANNEL).inc()
+                    self.publisher.metrics.rejected.labels("unmappable", CHANNEL).inc()
                     log.warning(
                         "limesurvey_response_unmappable",
                         integration=integration.id,
@@ -143,13 +142,16 @@ class LimeSurveyPull:
                 intake = Intake(
                     network_id=integration.network_id, site_id=mapped.site_id, channel=CHANNEL
                 )
-                outcome = await self.handler.accept(SURVEY_RESPONSE, intake, mapped.data)
+                outcome = await self.publisher.accept(SURVEY_RESPONSE, intake, mapped.data)
                 accepted += not outcome.duplicate
                 duplicates += outcome.duplicate
-                if mapped.unmapped:
-                    self.handler.metrics.unmapped.labels(CHANNEL, integration.id).inc(
-                        mapped.unmapped
-                    )
+                self.publisher.metrics.mapping_losses(
+                    CHANNEL,
+                    integration.id,
+                    survey_id,
+                    unmapped=mapped.unmapped,
+                    dropped=mapped.dropped,
+                )
                 last = number
         finally:  # also after a Kafka failure: up to the last response acknowledged
             if last > after:
@@ -161,4 +163,9 @@ class LimeSurveyPull:
     def loop(self, interval_seconds: float) -> BackgroundLoop:
         """Pull at start, then every ``interval_seconds`` (a failed round, e.g. MongoDB
         unreachable, is logged and tried again next time)."""
-        return every(interval_seconds, self.run_once, name="limesurvey_pull_round", at_start=True)
+
+        async def pull_round() -> None:
+            # The reports are for tests and logs; a round never asks to run again at once.
+            await self.run_once()
+
+        return every(interval_seconds, pull_round, name="limesurvey_pull_round", at_start=True)

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from boucle_reporter.domain.model import BuildRequest
+from boucle_reporter.domain.build_request import BuildRequest
 from boucle_runtime.auth import AccessDeniedError, Principal, Role
 
 Narrow = Callable[[BuildRequest], BuildRequest]
@@ -54,3 +54,35 @@ def principal_access(current: Callable[..., Awaitable[Principal]]) -> AccessDepe
         return lambda request: narrowed(principal, request)
 
     return access
+
+
+# Network administration (erasure of a data subject's evidence): the quality lead only.
+RequireAdmin = Callable[[str], None]
+AdminDependency = Callable[..., Awaitable[RequireAdmin]]
+
+
+async def no_admin() -> RequireAdmin:
+    """Nobody administers: the default of a router not given an admin dependency."""
+
+    def refuse(_: str) -> None:
+        raise AccessDeniedError("no administrator is configured for this API")
+
+    return refuse
+
+
+async def open_admin() -> RequireAdmin:
+    """Everybody administers. For tests of the routes only."""
+    return lambda _: None
+
+
+def principal_admin(current: Callable[..., Awaitable[Principal]]) -> AdminDependency:
+    """A dependency admitting the verified quality lead of the network, nobody else."""
+
+    async def admin(principal: Annotated[Principal, Depends(current)]) -> RequireAdmin:
+        def require(network_id: str) -> None:
+            principal.require_network(network_id)
+            principal.require_role(Role.QUALITY_LEAD)
+
+        return require
+
+    return admin

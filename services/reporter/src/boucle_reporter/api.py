@@ -17,12 +17,14 @@ from boucle_reporter.access import AccessDependency, Narrow
 from boucle_reporter.adapters import render
 from boucle_reporter.adapters.xlsx import workbook
 from boucle_reporter.builds import BuildService, request_of
+from boucle_reporter.domain.build_request import BuildRequest
 from boucle_reporter.domain.figures import report_figures, site_risks
-from boucle_reporter.domain.model import BuildRequest
 from boucle_reporter.domain.ports import Build, EvidenceLog, ReadModel
-from boucle_reporter.domain.readiness import readiness
+from boucle_reporter.domain.read_model import PackData
+from boucle_reporter.domain.readiness import evidence_gaps, readiness
+from boucle_reporter.domain.tracking import to_csv
 from boucle_reporter.metrics import ReporterMetrics
-from boucle_reporter.pack import load_pack, tracking_sheet
+from boucle_reporter.pack import TRACKING_COLLECTIONS, load_pack, tracking_sheet, tracking_table
 from boucle_runtime.auth import AccessDeniedError
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$"
@@ -74,6 +76,11 @@ def _state(build: Build) -> BuildState:
     return BuildState(**values, period={"from": build.start, "to": build.end}, download=download)
 
 
+def network_wide(network_id: str) -> BuildRequest:
+    """All sites, all time: what a network-wide route narrows to check the caller."""
+    return _request(network_id, None, None, [], "fr", default_months=None)
+
+
 def _request(
     network_id: str,
     start: date | None,
@@ -119,8 +126,10 @@ def reports_router(
     metrics: ReporterMetrics,
     access: AccessDependency,
     dependencies: Sequence[params.Depends] = (),
+    heads_signed: bool = False,
 ) -> APIRouter:
-    """``access`` narrows every request to the caller's rights (see ``access.py``)."""
+    """``access`` narrows every request to the caller's rights (see ``access.py``);
+    ``heads_signed``: whether a key signs chain heads (if not, a readiness gap)."""
     router = APIRouter(
         prefix="/v1/networks/{network_id}", tags=["reports"], dependencies=list(dependencies)
     )
@@ -149,6 +158,11 @@ def reports_router(
     AllTime = Annotated[BuildRequest, Depends(scope(None))]  # noqa: N806 - tracking table
     LastYear = Annotated[BuildRequest, Depends(scope(12))]  # noqa: N806 - readiness, dashboard
 
+    async def load_tracking(request: BuildRequest) -> PackData:
+        """Only what the tracking table is made of (not the counts, the biggest part)."""
+        now = datetime.now(UTC)
+        return await load_pack(read_model, request, now, collections=TRACKING_COLLECTIONS)
+
     @router.get(
         "/tracking-table.csv",
         response_class=Response,
@@ -159,7 +173,8 @@ def reports_router(
         request: AllTime,
     ) -> Response:
         """Tableau de suivi des mesures d'amélioration: analyses, cases and actions."""
-        _, text = tracking_sheet(await load_pack(read_model, request, datetime.now(UTC)))
+        rows = tracking_table(await load_tracking(request))
+        text = to_csv(rows, request.language)
         metrics.exports.labels("tracking_table_csv").inc()
         return Response(
             text,
@@ -179,10 +194,11 @@ def reports_router(
         request: AllTime,
     ) -> Response:
         """The tracking table as a spreadsheet: frozen header, filters, dates as dates."""
-        sheet, _ = tracking_sheet(await load_pack(read_model, request, datetime.now(UTC)))
+        rows = tracking_table(await load_tracking(request))
+        content = workbook([tracking_sheet(rows, request.language)])
         metrics.exports.labels("tracking_table_xlsx").inc()
         return Response(
-            workbook([sheet]),
+            content,
             media_type=XLSX,
             headers={
                 "Content-Disposition": f'attachment; filename="tableau-de-suivi-{network_id}.xlsx"'
@@ -196,12 +212,15 @@ def reports_router(
     ) -> list[dict[str, Any]]:
         """What an auditor would flag (default: the last 12 months)."""
         data = await load_pack(read_model, request, datetime.now(UTC))
-        return [asdict(f) | {"message": f.message(request.language)} for f in readiness(data)]
+        return [
+            gap.report(request.language)
+            for gap in [*readiness(data), *evidence_gaps(network_id, signed=heads_signed)]
+        ]
 
     @router.get("/evidence/verification")
     async def verify_evidence(network_id: NetworkId, narrow: Narrow_t) -> dict[str, Any]:
         """Walk the network's hash-chained evidence log; name the first broken link."""
-        narrow(_request(network_id, None, None, [], "fr", default_months=None))
+        narrow(network_wide(network_id))
         return (await evidence.verify(network_id=network_id)).report()
 
     @router.post("/builds", status_code=202)
@@ -220,7 +239,7 @@ def reports_router(
 
     @router.get("/builds")
     async def recent_builds(network_id: NetworkId, narrow: Narrow_t) -> list[BuildState]:
-        narrow(_request(network_id, None, None, [], "fr", default_months=None))
+        narrow(network_wide(network_id))
         return [
             _state(b)
             for b in await builds.store.recent(network_id=network_id)
@@ -258,7 +277,8 @@ def reports_router(
         return FileResponse(
             path,
             media_type="application/zip",
-            filename=f"dossier-de-preuves-{network_id}-{build.start}-{build.end}.zip",
+            # the period's first and last days, as the manifest and the report name them
+            filename=f"dossier-de-preuves-{network_id}-{build.start}-{_last_day(build.end)}.zip",
         )
 
     @router.get("/dashboard", response_class=HTMLResponse)
@@ -275,3 +295,8 @@ def reports_router(
         return HTMLResponse(html)
 
     return router
+
+
+def _last_day(end: str) -> str:
+    """The last day of a period whose ``end`` (ISO date) is exclusive."""
+    return date.fromordinal(date.fromisoformat(end).toordinal() - 1).isoformat()

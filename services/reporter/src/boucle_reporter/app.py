@@ -9,13 +9,16 @@ from prometheus_client import CollectorRegistry
 
 from boucle_contracts.registry import TOPICS, dead_letter_topic
 from boucle_reporter import __version__
-from boucle_reporter.access import principal_access
+from boucle_reporter.access import principal_access, principal_admin
 from boucle_reporter.adapters.mongo import MongoBuildStore, MongoEvidenceLog, MongoReadModel
 from boucle_reporter.api import reports_router
 from boucle_reporter.builds import BuildService
+from boucle_reporter.erase import SubjectEraser, retention_loop
+from boucle_reporter.evidence_api import evidence_router
 from boucle_reporter.handlers import EvidenceRecorder, subscribe
 from boucle_reporter.metrics import ReporterMetrics
 from boucle_reporter.settings import ReporterSettings
+from boucle_reporter.signing import key_ring
 from boucle_runtime.auth import TokenVerifier, install_access_errors, principal_dependency
 from boucle_runtime.consumer import Consumers
 from boucle_runtime.kafka import make_broker
@@ -37,12 +40,16 @@ def create_app(
     ``auth_public_key``) every token is refused: the API fails closed.
     """
     configure_logging(service=SERVICE, level=settings.log_level, fmt=settings.log_format)
-    access = principal_access(principal_dependency(TokenVerifier(settings)))
+    principal = principal_dependency(TokenVerifier(settings))
+    access, admin = principal_access(principal), principal_admin(principal)
+    keys = key_ring(settings)
+    if keys.signer is None:
+        log.warning("evidence_heads_unsigned", reason="no evidence_signing_key configured")
     registry = CollectorRegistry()
     metrics = ReporterMetrics(registry)
     broker = make_broker(settings, service=SERVICE, registry=registry)
     client = mongo_client(settings, app_name=f"boucle-{SERVICE}")
-    evidence = MongoEvidenceLog(client, settings.mongodb_database)
+    evidence = MongoEvidenceLog(client, settings.mongodb_database, signer=keys.signer)
     read_model = MongoReadModel(client, settings.mongodb_database)
     store = MongoBuildStore(client, settings.mongodb_database)
     builds = BuildService(
@@ -51,6 +58,7 @@ def create_app(
         store=store,
         directory=settings.builds_dir,
         metrics=metrics,
+        key=keys.evidence_key,
     )
 
     consumers = Consumers(broker, settings, group=settings.consumer_group, registry=registry)
@@ -81,7 +89,15 @@ def create_app(
                 metrics=metrics,
                 access=access,
                 dependencies=dependencies,
-            )
+                heads_signed=keys.signer is not None,
+            ),
+            evidence_router(
+                access=access,
+                admin=admin,
+                keys=keys,
+                eraser=SubjectEraser(evidence, read_model),
+                dependencies=dependencies,
+            ),
         ],
         on_startup=[
             evidence.create_indexes,
@@ -90,6 +106,7 @@ def create_app(
             builds.resume,
         ],
         on_shutdown=[builds.stop, close_client],
+        background=[retention_loop(evidence, settings)],
     )
     install_access_errors(app)
     return app

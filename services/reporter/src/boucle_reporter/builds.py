@@ -8,10 +8,10 @@ import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from boucle_reporter.domain.model import BuildRequest
+from boucle_reporter.domain.build_request import BuildRequest
 from boucle_reporter.domain.ports import Build, BuildStore, EvidenceLog, ReadModel
 from boucle_reporter.metrics import ReporterMetrics
-from boucle_reporter.pack import build_pack
+from boucle_reporter.pack import EvidenceKey, build_pack
 from boucle_runtime.logging import get_logger
 
 log = get_logger(__name__)
@@ -36,7 +36,10 @@ class BuildService:
         store: BuildStore,
         directory: Path,
         metrics: ReporterMetrics,
+        key: EvidenceKey | None = None,
     ) -> None:
+        """``key`` signs the chain head of each dossier (None: unsigned, a readiness gap)."""
+        self._key = key
         self._read_model = read_model
         self._evidence = evidence
         self._store = store
@@ -97,6 +100,7 @@ class BuildService:
                 evidence=self._evidence,
                 request=request_of(build),
                 progress=progress,
+                key=self._key,
             )
             content = pack.archive()
             self._directory.mkdir(parents=True, exist_ok=True)

@@ -19,9 +19,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from boucle_reporter.adapters.mongo import MongoEvidenceLog, MongoReadModel
-from boucle_reporter.domain.model import BuildRequest
+from boucle_reporter.domain.build_request import BuildRequest
 from boucle_reporter.pack import build_pack
 from boucle_reporter.settings import ReporterSettings
+from boucle_reporter.signing import key_ring
 from boucle_reporter.verify import main as verify_main
 from boucle_runtime.mongo import mongo_client
 
@@ -35,6 +36,7 @@ def _write(out: Path, content: bytes) -> None:
 
 async def build(settings: ReporterSettings, request: BuildRequest, out: Path) -> int:
     client = mongo_client(settings, app_name="boucle-reporter-cli")
+    keys = key_ring(settings)
     try:
         with Progress(
             TextColumn("{task.description}"),
@@ -53,6 +55,7 @@ async def build(settings: ReporterSettings, request: BuildRequest, out: Path) ->
                 evidence=MongoEvidenceLog(client, settings.mongodb_database),
                 request=request,
                 progress=progress,
+                key=keys.evidence_key,
             )
     finally:
         await client.close()
@@ -60,7 +63,7 @@ async def build(settings: ReporterSettings, request: BuildRequest, out: Path) ->
     await asyncio.to_thread(_write, out, content)
     console.print(
         f"{out}: {len(content)} octets, {len(pack.files)} documents, "
-        f"{len(pack.findings)} écart(s) au contrôle de préparation"
+        f"{len(pack.gaps)} écart(s) au contrôle de préparation"
     )
     return 0
 
@@ -79,9 +82,13 @@ def main(argv: list[str] | None = None) -> int:
     build_cmd.add_argument("--out", required=True, type=Path)
     verify_cmd = commands.add_parser("verify", help="verify a network's evidence chain")
     verify_cmd.add_argument("--network", required=True)
+    verify_cmd.add_argument("--public-key", action="append", default=[])
+    verify_cmd.add_argument("--head", action="append", default=[])
     args = parser.parse_args(argv)
     if args.command == "verify":
-        return verify_main(["--network", args.network])
+        options = [f"--public-key={k}" for k in args.public_key]
+        options += [f"--head={h}" for h in args.head]
+        return verify_main(["--network", args.network, *options])
     try:
         request = BuildRequest(
             network_id=args.network,

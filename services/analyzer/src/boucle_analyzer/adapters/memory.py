@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from boucle_analyzer.domain.aggregation import AggregateDelta
-from boucle_analyzer.domain.detection import Episode, ScopeSeries
+from boucle_analyzer.domain.detection import Degradation, ScopeSeries
 from boucle_analyzer.domain.figures import snapshot_from
 from boucle_analyzer.domain.ports import CommentRecord, FigureQuery, Position, Receipt
+from boucle_analyzer.domain.schedule import Progress
 from boucle_contracts.metrics.v1 import Granularity, ScopeMetricsUpdated
 
 
@@ -102,6 +103,12 @@ class InMemoryFigureReader:
                 for name in ("site_id", "programme_id", "trainer_id")
             ):
                 continue
+            if query.sites is not None and (
+                scope.site_id not in query.sites
+                if scope.site_id is not None
+                else not query.network_wide
+            ):
+                continue
             found.append(aggregate)
         return sorted(found, key=lambda a: (a.delta.period.start, a.delta.key))
 
@@ -154,17 +161,19 @@ class InMemoryCommentStore:
         return Counter(s for r in records for s in set(r.stems)), len(records)
 
 
-class InMemoryEpisodeStore:
+class InMemoryDegradationStore:
     def __init__(self) -> None:
-        self.saved: dict[str, tuple[str, Episode]] = {}
+        self.saved: dict[str, tuple[str, Degradation]] = {}
         self.cursors: dict[str, datetime] = {}
+        self.states: dict[str, Progress] = {}
+        self.checkpoints: dict[tuple[str, datetime], list[Degradation]] = {}
 
-    async def open_episodes(self, *, network_id: str) -> dict[str, Episode]:
+    async def open_degradations(self, *, network_id: str) -> dict[str, Degradation]:
         return {e.key: e for n, e in self.saved.values() if n == network_id and e.open}
 
-    async def save(self, *, network_id: str, episodes: Sequence[Episode]) -> None:
-        for episode in episodes:
-            self.saved[episode.degradation_id] = (network_id, episode)
+    async def save(self, *, network_id: str, degradations: Sequence[Degradation]) -> None:
+        for degradation in degradations:
+            self.saved[degradation.degradation_id] = (network_id, degradation)
 
     async def evaluated_through(self, *, network_id: str) -> datetime | None:
         return self.cursors.get(network_id)
@@ -172,9 +181,34 @@ class InMemoryEpisodeStore:
     async def set_evaluated_through(self, *, network_id: str, week: datetime) -> None:
         self.cursors[network_id] = week
 
-    async def episodes(self, *, network_id: str, open_only: bool) -> list[Episode]:
+    async def degradations(self, *, network_id: str, open_only: bool) -> list[Degradation]:
         found = [e for n, e in self.saved.values() if n == network_id and (e.open or not open_only)]
         return sorted(found, key=lambda e: (e.opened_week, e.degradation_id))
 
     async def count_open(self) -> int:
         return sum(e.open for _, e in self.saved.values())
+
+    async def progress(self, *, network_id: str) -> Progress:
+        # The cursor lives in ``cursors`` (tests clear it to force a re-run from scratch).
+        state = self.states.get(network_id, Progress())
+        return replace(state, through=self.cursors.get(network_id))
+
+    async def set_progress(self, *, network_id: str, progress: Progress) -> None:
+        self.states[network_id] = progress
+        if progress.through is None:
+            self.cursors.pop(network_id, None)
+        else:
+            self.cursors[network_id] = progress.through
+
+    async def checkpoint(
+        self, *, network_id: str, week: datetime, open_degradations: Sequence[Degradation]
+    ) -> None:
+        self.checkpoints[(network_id, week)] = list(open_degradations)
+
+    async def restore(self, *, network_id: str, week: datetime) -> list[Degradation] | None:
+        found = self.checkpoints.get((network_id, week))
+        return None if found is None else list(found)
+
+    async def remove(self, *, network_id: str, degradation_ids: Sequence[str]) -> None:
+        for degradation_id in degradation_ids:
+            self.saved.pop(degradation_id, None)

@@ -312,6 +312,13 @@ class MongoAggregateStore:
             value = getattr(query, name)
             if value is not None:
                 where[f"scope.{name}"] = value
+        if query.sites is not None:  # besides any site_id asked for, hence "$and"
+            in_sites: Document = {"scope.site_id": {"$in": sorted(query.sites)}}
+            where["$and"] = [
+                {"$or": [in_sites, {"scope.site_id": {"$exists": False}}]}
+                if query.network_wide
+                else in_sites
+            ]
         cursor = (
             self._collections[query.granularity]
             .find(where)

@@ -10,7 +10,8 @@ from enum import Enum
 from typing import Protocol
 
 from boucle_analyzer.domain.aggregation import AggregateDelta
-from boucle_analyzer.domain.detection import Episode, ScopeSeries
+from boucle_analyzer.domain.detection import Degradation, ScopeSeries
+from boucle_analyzer.domain.schedule import Progress
 from boucle_contracts.metrics.v1 import Granularity, ScopeMetricsUpdated
 from boucle_contracts.scope import ScopeLevel
 
@@ -46,6 +47,10 @@ class FigureQuery:
     programme_id: str | None = None
     trainer_id: str | None = None
     limit: int = 500
+    # Only scopes of these sites, plus the network-wide ones (no site) when ``network_wide``;
+    # None: every scope. How a caller's rights narrow a listing before its limit applies.
+    sites: frozenset[str] | None = None
+    network_wide: bool = True
 
 
 class AggregateStore(Protocol):
@@ -85,7 +90,7 @@ class FigureReader(Protocol):
 class CommentRecord:
     """What is kept of a free comment or complaint text: never the text itself."""
 
-    comment_id: str
+    comment_id: str  # unique in the network: <response_id>:<comment id>, or the complaint id
     network_id: str
     scope_keys: tuple[str, ...]
     at: datetime
@@ -98,7 +103,8 @@ class CommentRecord:
 
 class CommentStore(Protocol):
     async def keep(self, *, records: Sequence[CommentRecord]) -> None:
-        """Store each record once (idempotent on network and comment id)."""
+        """Store each record once (idempotent on network and comment id, which names the
+        response: every comment of every response is kept, once)."""
         ...
 
     async def examples(
@@ -114,15 +120,33 @@ class CommentStore(Protocol):
         ...
 
 
-class EpisodeStore(Protocol):
-    async def open_episodes(self, *, network_id: str) -> dict[str, Episode]: ...
+class DegradationStore(Protocol):
+    """Each network's degradations (open and resolved) and the last week its detection ran."""
 
-    async def save(self, *, network_id: str, episodes: Sequence[Episode]) -> None: ...
+    async def open_degradations(self, *, network_id: str) -> dict[str, Degradation]: ...
+
+    async def save(self, *, network_id: str, degradations: Sequence[Degradation]) -> None: ...
 
     async def evaluated_through(self, *, network_id: str) -> datetime | None: ...
 
     async def set_evaluated_through(self, *, network_id: str, week: datetime) -> None: ...
 
-    async def episodes(self, *, network_id: str, open_only: bool) -> list[Episode]: ...
+    async def degradations(self, *, network_id: str, open_only: bool) -> list[Degradation]: ...
 
     async def count_open(self) -> int: ...
+
+    async def progress(self, *, network_id: str) -> Progress:
+        """Cursor, revisions evaluated, watermark and quietness (``domain.schedule``)."""
+        ...
+
+    async def set_progress(self, *, network_id: str, progress: Progress) -> None: ...
+
+    async def checkpoint(
+        self, *, network_id: str, week: datetime, open_degradations: Sequence[Degradation]
+    ) -> None:
+        """The open degradations as they stood after ``week``: where a re-run starts from."""
+        ...
+
+    async def restore(self, *, network_id: str, week: datetime) -> list[Degradation] | None: ...
+
+    async def remove(self, *, network_id: str, degradation_ids: Sequence[str]) -> None: ...

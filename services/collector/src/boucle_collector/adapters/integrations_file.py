@@ -17,12 +17,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from boucle_collector.adapters.managed_mappings import ManagedMappings
+from boucle_collector.adapters.mapping_cache import ManagedMappings
 from boucle_collector.domain.integrations import IntegrationsFile, SecretRef, Tenancy
-from boucle_collector.loops import every
 from boucle_collector.metrics import CollectorMetrics
 from boucle_runtime.logging import get_logger
-from boucle_runtime.service import BackgroundLoop
+from boucle_runtime.periodic import BackgroundLoop, every
 
 log = get_logger(__name__)
 

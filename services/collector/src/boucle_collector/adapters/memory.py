@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from boucle_collector.domain.integrations import FormMapping
-from boucle_collector.domain.mappings import MappingKey, StaleRevisionError, StoredMapping
+from boucle_collector.domain.mapping_revisions import MappingKey, StaleRevisionError, StoredMapping
 
 
 class InMemoryMappingStore:

@@ -18,7 +18,7 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import DuplicateKeyError
 
 from boucle_collector.domain.integrations import FormMapping
-from boucle_collector.domain.mappings import StaleRevisionError, StoredMapping
+from boucle_collector.domain.mapping_revisions import StaleRevisionError, StoredMapping
 from boucle_runtime.mongo import Document, keep_latest_revision
 
 COLLECTION = "form_mappings"

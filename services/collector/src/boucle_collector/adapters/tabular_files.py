@@ -28,7 +28,19 @@ def _text(content: bytes) -> str:
         return content.decode("latin-1")  # Excel's "CSV (séparateur : point-virgule)"
 
 
-def csv_rows(content: bytes) -> list[dict[str, Cell]]:
+class TooManyRowsError(TableError):
+    """The file has more data rows than the cap; reading stopped at the first one beyond."""
+
+    def __init__(self, max_rows: int) -> None:
+        super().__init__(
+            f"the file has more than {max_rows} rows; at most {max_rows} per import "
+            "(split the file, or raise BOUCLE_COLLECTOR_MAX_IMPORT_ROWS)"
+        )
+        self.max_rows = max_rows
+
+
+def iter_csv_rows(content: bytes) -> Iterator[dict[str, Cell]]:
+    """The rows of a CSV export, one at a time (the csv reader is lazy)."""
     text = _text(content)
     if not text.strip():
         raise TableError("the file is empty")
@@ -39,10 +51,13 @@ def csv_rows(content: bytes) -> list[dict[str, Cell]]:
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
     if not reader.fieldnames or len(set(reader.fieldnames)) != len(reader.fieldnames):
         raise TableError("the first line must name every column, each once")
-    return [{k: v for k, v in row.items() if k is not None} for row in reader]
+    for row in reader:
+        yield {k: v for k, v in row.items() if k is not None}
 
 
-def xlsx_rows(content: bytes) -> list[dict[str, Cell]]:
+def iter_xlsx_rows(content: bytes) -> Iterator[dict[str, Cell]]:
+    """The rows of an XLSX workbook's first sheet, streamed (openpyxl's read-only mode parses
+    the sheet as it is iterated: stopping early costs only what was read)."""
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
@@ -56,18 +71,41 @@ def xlsx_rows(content: bytes) -> list[dict[str, Cell]]:
         names = [str(h).strip() for h in header]
         if len(set(names)) != len(names):
             raise TableError("column names must be unique")
-        return [
-            dict(zip(names, row, strict=False))
-            for row in rows
-            if any(cell not in (None, "") for cell in row)
-        ]
+        for row in rows:
+            if any(cell not in (None, "") for cell in row):
+                yield dict(zip(names, row, strict=False))
+    except TableError:
+        raise
+    except Exception as exc:  # a damaged sheet may only show while being read
+        raise TableError(f"not a readable XLSX workbook: {exc}") from exc
     finally:
         workbook.close()
 
 
-def read_table(content: bytes, content_type: str) -> list[dict[str, Cell]]:
+def csv_rows(content: bytes) -> list[dict[str, Cell]]:
+    return list(iter_csv_rows(content))
+
+
+def xlsx_rows(content: bytes) -> list[dict[str, Cell]]:
+    return list(iter_xlsx_rows(content))
+
+
+def iter_table(content: bytes, content_type: str) -> Iterator[dict[str, Cell]]:
     """Rows of a CSV or XLSX export, chosen by content type (or the XLSX zip signature)."""
     media = content_type.split(";", maxsplit=1)[0].strip().lower()
     if media in XLSX_TYPES or content.startswith(ZIP_MAGIC):
-        return xlsx_rows(content)
-    return csv_rows(content)
+        return iter_xlsx_rows(content)
+    return iter_csv_rows(content)
+
+
+def read_table(
+    content: bytes, content_type: str, *, max_rows: int | None = None
+) -> list[dict[str, Cell]]:
+    """Rows of a CSV or XLSX export; TooManyRowsError as soon as a row beyond ``max_rows``
+    is met (the rest of the file is not read). Blocking: run it in a worker thread."""
+    rows: list[dict[str, Cell]] = []
+    for row in iter_table(content, content_type):
+        if max_rows is not None and len(rows) >= max_rows:
+            raise TooManyRowsError(max_rows)
+        rows.append(row)
+    return rows

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from boucle_collector.domain.mapping import PlatformResponse, RawField, Value
+from boucle_collector.domain.response_mapping import PlatformResponse, RawField, Value
 
 PLATFORM = "limesurvey"
 # Columns of every export that are not answers.

@@ -9,7 +9,8 @@ Both live in one replica's memory, by design (the collector keeps no database):
   publish, while correctness (nothing counted twice) rests on the event id downstream.
 * ``RateLimiter`` is per replica: with N replicas behind a load balancer a key may reach N
   times its rate. It protects each replica from one noisy caller; a global quota belongs at
-  the ingress.
+  the ingress. The webhooks use a second one that is charged only by failed signatures
+  (per client address and per webhook URL), checked before the body is read.
 """
 
 from __future__ import annotations
@@ -66,8 +67,7 @@ class RateLimiter:
         self._max_callers = max_callers
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
 
-    def acquire(self, caller: str, cost: float = 1.0) -> float:
-        """0 when allowed (and charged), else the seconds to wait before retrying."""
+    def _bucket(self, caller: str) -> _Bucket:
         now = self._clock()
         bucket = self._buckets.get(caller)
         if bucket is None:
@@ -77,11 +77,25 @@ class RateLimiter:
         self._buckets.move_to_end(caller)
         bucket.tokens = min(self._burst, bucket.tokens + (now - bucket.updated) * self._rate)
         bucket.updated = now
+        return bucket
+
+    def acquire(self, caller: str, cost: float = 1.0) -> float:
+        """0 when allowed (and charged), else the seconds to wait before retrying."""
+        bucket = self._bucket(caller)
         cost = min(cost, float(self._burst))  # a request bigger than the burst still passes
         if bucket.tokens >= cost:
             bucket.tokens -= cost
             return 0.0
         return (cost - bucket.tokens) / self._rate
+
+    def wait(self, caller: str) -> float:
+        """Seconds before ``caller`` has a token again (0: it has one), charging nothing.
+
+        With :meth:`acquire` called only on failures, this limits failed attempts, not
+        attempts: what the webhooks do with bad signatures.
+        """
+        bucket = self._bucket(caller)
+        return 0.0 if bucket.tokens >= 1.0 else (1.0 - bucket.tokens) / self._rate
 
 
 def retry_after(seconds: float) -> str:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from boucle_collector.domain.integrations import FormMapping
-from boucle_collector.domain.mappings import StoredMapping
+from boucle_collector.domain.mapping_revisions import StoredMapping
 
 
 class MappingStore(Protocol):

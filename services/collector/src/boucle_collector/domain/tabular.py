@@ -15,7 +15,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from boucle_collector.domain.integrations import FormMapping
-from boucle_collector.domain.mapping import MappingError, PlatformResponse, RawField, Value
+from boucle_collector.domain.response_mapping import MappingError, PlatformResponse, RawField, Value
 
 PLATFORM = "import"
 LOCAL_TIME = ZoneInfo("Europe/Paris")

@@ -11,8 +11,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from matplotlib.dates import DateFormatter, MonthLocator, date2num
+from babel.dates import format_date
+from matplotlib.dates import MonthLocator, date2num, num2date
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from boucle_reporter.domain.i18n import LOCALES, number
+from boucle_reporter.domain.i18n import percent as format_percent
 
 MAX_TICKS = 36
 PALETTE = ("#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000", "#2e75b6", "#a5a5a5", "#843c0c")
@@ -33,8 +38,10 @@ def satisfaction_chart(
     series: dict[str, list[float | None]],
     labels: dict[str, str],
     marks: Sequence[tuple[date, date | None]],
+    language: str = "fr",
 ) -> str:
-    """Mean satisfaction per dimension and month, with each action's start and end marked."""
+    """Mean satisfaction per dimension and month, with each action's start and end marked;
+    months and figures written for the language's locale ("janv. 2025", "3,5")."""
     figure = Figure(figsize=(8, 3.6))
     axes = figure.subplots()
     days = [date(int(m[:4]), int(m[5:7]), 15) for m in months]
@@ -62,7 +69,11 @@ def satisfaction_chart(
     # them: a period of centuries asked for would otherwise draw one per month, for minutes.
     step = max(1, -(-len(days) // MAX_TICKS))
     axes.xaxis.set_major_locator(MonthLocator(interval=step))  # type: ignore[no-untyped-call]
-    axes.xaxis.set_major_formatter(DateFormatter("%Y-%m"))  # type: ignore[no-untyped-call]
+    locale = LOCALES.get(language, LOCALES["fr"])
+    axes.xaxis.set_major_formatter(
+        lambda v, _: format_date(num2date(v).date(), "MMM yyyy", locale=locale)  # type: ignore[no-untyped-call]
+    )
+    axes.yaxis.set_major_formatter(lambda v, _: number(v, language, 1))
     axes.grid(alpha=0.3)
     if series:
         axes.legend(fontsize=7, loc="lower left", ncol=4)
@@ -70,8 +81,10 @@ def satisfaction_chart(
     return _png(figure)
 
 
-def bar_chart(labels: Sequence[str], values: Sequence[float], *, percent: bool = False) -> str:
-    """Horizontal bars, largest first as given."""
+def bar_chart(
+    labels: Sequence[str], values: Sequence[float], *, percent: bool = False, language: str = "fr"
+) -> str:
+    """Horizontal bars, largest first as given; figures for the language's locale."""
     figure = Figure(figsize=(7, 0.45 * max(3, len(labels)) + 0.6))
     axes = figure.subplots()
     positions = list(range(len(labels)))
@@ -79,10 +92,13 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], *, percent: bool =
     axes.set_yticks(positions, labels=list(labels))
     axes.invert_yaxis()
     for position, value in zip(positions, values, strict=True):
-        text = f"{100 * value:.0f} %" if percent else f"{value:g}"
+        text = format_percent(value, language) if percent else number(value, language, 2)
         axes.text(value, position, f" {text}", va="center", fontsize=8)
     if percent:
         axes.set_xlim(0, 1.1)
-        axes.xaxis.set_major_formatter(lambda v, _: f"{100 * v:.0f} %")
+        axes.xaxis.set_major_formatter(lambda v, _: format_percent(v, language))
+    else:  # counts: whole ticks, written for the locale
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.xaxis.set_major_formatter(lambda v, _: number(v, language, 0))
     axes.grid(axis="x", alpha=0.3)
     return _png(figure)

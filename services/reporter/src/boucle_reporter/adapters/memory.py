@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator, Sequence
+import json
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from boucle_contracts.registry import AnyEvent
@@ -11,19 +13,31 @@ from boucle_reporter.domain.chain import (
     ChainEntry,
     ChainHead,
     Verification,
+    erased,
     seal,
+    subjects_of,
     verify_chain,
 )
-from boucle_reporter.domain.ports import UNFINISHED, Build
-from boucle_reporter.domain.projection import Write, set_path
+from boucle_reporter.domain.ports import UNFINISHED, Build, SubjectErasure
+from boucle_reporter.domain.projection.write import Write, set_path
+from boucle_reporter.domain.retention import (
+    SUBJECT_REQUEST,
+    Erasure,
+    retention_reason,
+)
+from boucle_reporter.domain.signing import Signer, signed_verification
 
 Document = dict[str, Any]
 
 
 class InMemoryEvidenceLog:
-    def __init__(self) -> None:
+    def __init__(self, *, signer: Signer | None = None) -> None:
         self.entries: dict[str, list[ChainEntry]] = {}
         self.verifications: dict[str, Verification] = {}
+        self.subjects: dict[tuple[str, int], list[str]] = {}
+        self.times: dict[tuple[str, int], datetime] = {}
+        self.erased: dict[tuple[str, str, str], int] = {}  # (network, day, reason) -> entries
+        self.signer = signer
 
     async def append(self, *, event: AnyEvent) -> tuple[int, bool]:
         chain = self.entries.setdefault(event.network_id, [])
@@ -40,13 +54,87 @@ class InMemoryEvidenceLog:
                 event=document,
             )
         )
+        place = (event.network_id, len(chain))
+        self.times[place] = event.time
+        if subjects := subjects_of(document):
+            self.subjects[place] = subjects
         return len(chain), True
 
-    async def verify(self, *, network_id: str) -> Verification:
+    async def verify(
+        self, *, network_id: str, anchors: Mapping[int, str] | None = None
+    ) -> Verification:
         chain = self.entries.get(network_id, [])
         head = ChainHead(chain[-1].seq, chain[-1].hash) if chain else None
-        self.verifications[network_id] = verify_chain(network_id, chain, head)
+        result = verify_chain(network_id, chain, head, anchors)
+        self.verifications[network_id] = signed_verification(result, self.signer)
         return self.verifications[network_id]
+
+    async def erase_subject(
+        self, *, network_id: str, subject: str, now: datetime
+    ) -> SubjectErasure:
+        chain = self.entries.get(network_id, [])
+        count, version_1, complaints = 0, 0, set[str]()
+        for index, entry in enumerate(chain):
+            place = (network_id, entry.seq)
+            if subject not in self.subjects.get(place, ()):
+                continue
+            if entry.version < 2:
+                version_1 += 1
+                continue
+            if entry.body is not None:
+                complaint = json.loads(entry.body).get("data", {}).get("complaint_id")
+                complaints |= {complaint} if isinstance(complaint, str) else set()
+            chain[index] = erased(entry, at=now, reason=SUBJECT_REQUEST)
+            del self.subjects[place]
+            count += 1
+        self._count(network_id, now, SUBJECT_REQUEST, count)
+        return SubjectErasure(count, version_1, tuple(sorted(complaints)))
+
+    async def erase_expired(
+        self,
+        *,
+        types: Sequence[str],
+        exclude: bool,
+        family: str,
+        before: datetime,
+        now: datetime,
+        limit: int,
+    ) -> int:
+        count = 0
+        for network, chain in self.entries.items():
+            for index, entry in enumerate(chain):
+                place = (network, entry.seq)
+                if count >= limit or entry.version < 2 or entry.body is None:
+                    continue
+                if (entry.event_type in types) == exclude or self.times[place] >= before:
+                    continue
+                chain[index] = erased(entry, at=now, reason=retention_reason(family))
+                self.subjects.pop(place, None)
+                self._count(network, now, retention_reason(family), 1)
+                count += 1
+        return count
+
+    def _count(self, network: str, now: datetime, reason: str, entries: int) -> None:
+        if entries:
+            day = (network, now.date().isoformat(), reason)
+            self.erased[day] = self.erased.get(day, 0) + entries
+
+    async def erasures(self, *, network_id: str) -> list[Erasure]:
+        found = [
+            Erasure(network, day, reason, n)
+            for (network, day, reason), n in self.erased.items()
+            if network == network_id
+        ]
+        return sorted(found, key=lambda e: (e.day, e.reason))
+
+    async def links(self, *, network_id: str, until_seq: int) -> AsyncIterator[ChainEntry]:
+        for entry in list(self.entries_of(network_id)):
+            if entry.seq > until_seq:
+                break
+            yield entry
+
+    def entries_of(self, network_id: str) -> list[ChainEntry]:
+        return sorted(self.entries.get(network_id, []), key=lambda e: e.seq)
 
     async def head(self, *, network_id: str) -> ChainHead:
         chain = self.entries.get(network_id, [])
@@ -92,6 +180,20 @@ class InMemoryReadModel:
         for path, members in write.members.items():
             present = _get(stored, path) or []
             set_path(stored, path, present + [m for m in members if m not in present])
+
+    async def anonymise_complaints(
+        self, *, network_id: str, complaint_ids: Sequence[str], now: datetime
+    ) -> int:
+        changed = 0
+        for doc in self.collections.get("complaints", {}).values():
+            if doc.get("network_id") == network_id and doc.get("complaint_id") in complaint_ids:
+                doc.update(subject="", anonymised_at=now)
+                changed += 1
+        for doc in self.collections.get("cases", {}).values():
+            if doc.get("network_id") == network_id and doc.get("source_ref") in complaint_ids:
+                doc.update(summary="", answer="", anonymised_at=now)
+                changed += 1
+        return changed
 
     async def documents(
         self,

@@ -14,8 +14,10 @@ alone: every hot path here looks documents up by ``_id`` first.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+import json
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
@@ -29,9 +31,12 @@ from boucle_reporter.domain.chain import (
     Verification,
     entry_id,
     seal,
+    subjects_of,
 )
-from boucle_reporter.domain.ports import COLLECTIONS, UNFINISHED, Build
-from boucle_reporter.domain.projection import Write
+from boucle_reporter.domain.ports import COLLECTIONS, UNFINISHED, Build, SubjectErasure
+from boucle_reporter.domain.projection.write import Write
+from boucle_reporter.domain.retention import SUBJECT_REQUEST, Erasure, retention_reason
+from boucle_reporter.domain.signing import Signer, signed_verification
 from boucle_runtime.mongo import is_ferretdb
 
 Document = dict[str, Any]
@@ -44,12 +49,18 @@ class ChainContentionError(RuntimeError):
 
 
 class MongoEvidenceLog:
-    def __init__(self, client: AsyncMongoClient[Document], database: str) -> None:
+    """``signer``: signs each verification report it keeps (None: reports are unsigned)."""
+
+    def __init__(
+        self, client: AsyncMongoClient[Document], database: str, *, signer: Signer | None = None
+    ) -> None:
         db = client[database]
         self._entries = db["evidence"]
         self._heads = db["evidence_heads"]
         self._verifications = db["evidence_verifications"]
         self._receipts = db["evidence_receipts"]
+        self._erasures = db["evidence_erasures"]
+        self._signer = signer
 
     async def create_indexes(self) -> None:
         await self._entries.create_index(
@@ -58,6 +69,11 @@ class MongoEvidenceLog:
         await self._entries.create_index(
             [("network_id", ASCENDING), ("seq", ASCENDING)], name="sequence"
         )
+        # erasure by data subject and by retention are queries, not scans
+        await self._entries.create_index(
+            [("network_id", ASCENDING), ("subjects", ASCENDING)], name="subjects", sparse=True
+        )
+        await self._entries.create_index([("type", ASCENDING), ("time", ASCENDING)], name="age")
 
     async def append(self, *, event: AnyEvent) -> tuple[int, bool]:
         network = event.network_id
@@ -72,7 +88,7 @@ class MongoEvidenceLog:
                 network_id=network, seq=head.seq + 1, previous_hash=head.hash, event=document
             )
             try:
-                await self._entries.insert_one(_entry_document(entry, event))
+                await self._entries.insert_one(_entry_document(entry, event, document))
             except DuplicateKeyError:
                 seq = await self._after_collision(network, head, event.id)
                 if seq is not None:
@@ -118,41 +134,156 @@ class MongoEvidenceLog:
                 upsert=True,
             )
 
-    async def verify(self, *, network_id: str) -> Verification:
-        verifier = ChainVerifier(network_id)
-        cursor = self._entries.find({"network_id": network_id}).sort("seq", ASCENDING)
+    async def verify(
+        self, *, network_id: str, anchors: Mapping[int, str] | None = None
+    ) -> Verification:
+        verifier = ChainVerifier(network_id, anchors)
+        # The head first, then the entries up to it: an entry is inserted before the head
+        # moves, so entries appended while this walks are neither walked nor named by the head
+        # (reading the head last took them for removed entries).
+        head = await self._heads.find_one({"_id": network_id})
+        walked: dict[str, Any] = {"network_id": network_id}
+        if head is not None:
+            walked["seq"] = {"$lte": int(head["seq"])}
+        cursor = self._entries.find(walked).sort("seq", ASCENDING)
         async for doc in cursor:
             if not verifier.feed(_entry(doc)):
                 break
         await cursor.close()
-        head = await self._heads.find_one({"_id": network_id})
         result = verifier.result(ChainHead(int(head["seq"]), str(head["hash"])) if head else None)
+        result = signed_verification(result, self._signer)
         await self._verifications.replace_one(
             {"_id": network_id}, {"report": result.report()}, upsert=True
         )
         return result
 
+    async def links(self, *, network_id: str, until_seq: int) -> AsyncIterator[ChainEntry]:
+        cursor = self._entries.find(
+            {"network_id": network_id, "seq": {"$lte": until_seq}}, {"subjects": 0}
+        ).sort("seq", ASCENDING)
+        try:
+            async for doc in cursor:
+                yield _entry(doc)
+        finally:
+            await cursor.close()
+
     async def last_verification(self, *, network_id: str) -> Verification | None:
         doc = await self._verifications.find_one({"_id": network_id})
         return Verification.from_report(doc["report"]) if doc else None
 
+    async def erase_subject(
+        self, *, network_id: str, subject: str, now: datetime
+    ) -> SubjectErasure:
+        """Null the body of every entry about ``subject``; drop the pseudonym from them."""
+        erasable: list[str] = []
+        complaints: list[str] = []
+        version_1 = 0
+        cursor = self._entries.find(
+            {"network_id": network_id, "subjects": subject}, {"body": 1, "v": 1}
+        )
+        async for doc in cursor:
+            if int(doc.get("v", 1)) < 2:
+                version_1 += 1
+                continue
+            erasable.append(doc["_id"])
+            complaints += _complaint_ids(doc.get("body"))
+        if erasable:
+            await self._entries.update_many(
+                {"_id": {"$in": erasable}},
+                {
+                    "$set": {"body": None, "erased_at": now, "erasure_reason": SUBJECT_REQUEST},
+                    "$unset": {"subjects": ""},
+                },
+            )
+            await self._count_erasure(network_id, now, SUBJECT_REQUEST, len(erasable))
+        return SubjectErasure(len(erasable), version_1, tuple(sorted(set(complaints))))
 
-def _entry_document(entry: ChainEntry, event: AnyEvent) -> Document:
+    async def erase_expired(
+        self,
+        *,
+        types: Sequence[str],
+        exclude: bool,
+        family: str,
+        before: datetime,
+        now: datetime,
+        limit: int,
+    ) -> int:
+        """Null up to ``limit`` bodies of v2 entries of ``types`` (or of every other type,
+        ``exclude``) whose event time is before ``before``; the number erased."""
+        query: Document = {
+            "type": {"$nin" if exclude else "$in": list(types)},
+            "time": {"$lt": before},
+            "v": 2,
+            "body": {"$ne": None},
+        }
+        found = [d async for d in self._entries.find(query, {"network_id": 1}).limit(limit)]
+        if not found:
+            return 0
+        reason = retention_reason(family)
+        await self._entries.update_many(
+            {"_id": {"$in": [d["_id"] for d in found]}},
+            {
+                "$set": {"body": None, "erased_at": now, "erasure_reason": reason},
+                "$unset": {"subjects": ""},
+            },
+        )
+        per_network: dict[str, int] = {}
+        for doc in found:
+            per_network[doc["network_id"]] = per_network.get(doc["network_id"], 0) + 1
+        for network, count in per_network.items():
+            await self._count_erasure(network, now, reason, count)
+        return len(found)
+
+    async def _count_erasure(self, network: str, now: datetime, reason: str, count: int) -> None:
+        """One counter per network, day and cause: what the dossier lists, bounded."""
+        day = now.date().isoformat()
+        await self._erasures.update_one(
+            {"_id": f"{network}|{day}|{reason}"},
+            {
+                "$set": {"network_id": network, "day": day, "reason": reason},
+                "$inc": {"entries": count},
+            },
+            upsert=True,
+        )
+
+    async def erasures(self, *, network_id: str) -> list[Erasure]:
+        cursor = self._erasures.find({"network_id": network_id})
+        found = [
+            Erasure(network_id, str(d["day"]), str(d["reason"]), int(d["entries"]))
+            async for d in cursor
+        ]
+        return sorted(found, key=lambda e: (e.day, e.reason))
+
+
+def _complaint_ids(body: object) -> list[str]:
+    """Complaint ids in an event body about to be erased (its register row is anonymised)."""
+    if not isinstance(body, str):
+        return []
+    data = json.loads(body).get("data") or {}
+    complaint = data.get("complaint_id")
+    return [complaint] if isinstance(complaint, str) else []
+
+
+def _entry_document(entry: ChainEntry, event: AnyEvent, document: Document) -> Document:
     return {
         "_id": entry_id(entry.network_id, entry.seq),
         "network_id": entry.network_id,
         "seq": entry.seq,
+        "v": entry.version,
         "event_id": entry.event_id,
         "type": entry.event_type,
         "site_id": event.site_id,
         "time": event.time,
         "previous_hash": entry.previous_hash,
         "hash": entry.hash,
+        "body_hash": entry.body_hash,
         "body": entry.body,
+        **({"subjects": subjects} if (subjects := subjects_of(document)) else {}),
     }
 
 
 def _entry(doc: Document) -> ChainEntry:
+    body, body_hash, erased_at = doc.get("body"), doc.get("body_hash"), doc.get("erased_at")
     return ChainEntry(
         network_id=str(doc.get("network_id", "")),
         seq=int(doc.get("seq", -1)),
@@ -160,7 +291,11 @@ def _entry(doc: Document) -> ChainEntry:
         event_type=str(doc.get("type", "")),
         previous_hash=str(doc.get("previous_hash", "")),
         hash=str(doc.get("hash", "")),
-        body=str(doc.get("body", "")),
+        body=None if body is None else str(body),
+        version=int(doc.get("v", 1)),
+        body_hash=None if body_hash is None else str(body_hash),
+        erased_at=erased_at if isinstance(erased_at, datetime) else None,
+        erasure_reason=doc.get("erasure_reason"),
     )
 
 
@@ -215,6 +350,22 @@ class MongoReadModel:
             except DuplicateKeyError:
                 continue  # written concurrently since we looked: look again
         raise ChainContentionError(f"could not write {write.collection} {write.key}")
+
+    async def anonymise_complaints(
+        self, *, network_id: str, complaint_ids: Sequence[str], now: datetime
+    ) -> int:
+        """Blank the person fields of complaints and their cases; dates and counts stay."""
+        if not complaint_ids:
+            return 0
+        keys = [f"{network_id}|{c}" for c in complaint_ids]
+        complaints = await self._db["complaints"].update_many(
+            {"_id": {"$in": keys}}, {"$set": {"subject": "", "anonymised_at": now}}
+        )
+        cases = await self._db["cases"].update_many(
+            {"network_id": network_id, "source_ref": {"$in": list(complaint_ids)}},
+            {"$set": {"summary": "", "answer": "", "anonymised_at": now}},
+        )
+        return complaints.modified_count + cases.modified_count
 
     async def documents(
         self,

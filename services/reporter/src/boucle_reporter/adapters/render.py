@@ -11,11 +11,21 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from boucle_reporter.adapters import charts
+from boucle_reporter.domain.build_request import BuildRequest
 from boucle_reporter.domain.chain import ChainHead, Verification
 from boucle_reporter.domain.figures import ReportFigures, SiteRisk
-from boucle_reporter.domain.i18n import decimal, translate
-from boucle_reporter.domain.model import ActionView, BuildRequest, PackData
-from boucle_reporter.domain.readiness import Finding
+from boucle_reporter.domain.i18n import (
+    change_sentence,
+    day,
+    label,
+    long_day,
+    number,
+    percent,
+    translate,
+)
+from boucle_reporter.domain.read_model import ActionView, PackData
+from boucle_reporter.domain.readiness import Gap
+from boucle_reporter.domain.retention import Erasure
 
 MAX_DIFFICULTIES = 60
 MAX_DASHBOARD_SITES = 100
@@ -37,9 +47,21 @@ def _environment() -> Environment:
     )
 
 
+def period_label(request: BuildRequest) -> str:
+    """The period as every document of a dossier names it: first and last day."""
+    lang = request.language
+    return translate(
+        lang, "doc.period_range", start=day(request.start, lang), end=day(request.last_day, lang)
+    )
+
+
+def moment(value: datetime, language: str) -> str:
+    """A moment for people: its UTC date for the locale and hour."""
+    return translate(language, "doc.moment", day=day(value.date(), language), time=f"{value:%H:%M}")
+
+
 def _common(request: BuildRequest, generated_at: datetime) -> dict[str, Any]:
     lang = request.language
-    last_day = date.fromordinal(request.end.toordinal() - 1)
 
     def t(key: str, **values: Any) -> str:
         return translate(lang, key, **values)
@@ -47,12 +69,22 @@ def _common(request: BuildRequest, generated_at: datetime) -> dict[str, Any]:
     return {
         "lang": lang,
         "t": t,
+        "label": lambda prefix, code, fallback="": label(lang, prefix, code, fallback),
         "request": request,
-        "period": f"{request.start.isoformat()} → {last_day.isoformat()}",
+        "period": period_label(request),
+        "period_from": request.start.isoformat(),
+        "period_last_day": request.last_day.isoformat(),
         "sites_label": ", ".join(request.sites) if request.sites else t("doc.all_sites"),
-        "generated": generated_at.strftime("%Y-%m-%d %H:%M UTC"),
-        "pct": lambda v: "—" if v is None else f"{decimal(100 * v, lang, 0)} %",
-        "num": lambda v: "—" if v is None else decimal(v, lang, 2),
+        "generated": moment(generated_at, lang),
+        "generated_iso": generated_at.isoformat(),
+        "pct": lambda v: percent(v, lang),
+        "num": lambda v: "—" if v is None else number(v, lang, 2),
+        "day": lambda v: day(date.fromisoformat(v) if isinstance(v, str) else v, lang),
+        "long_day": lambda v: long_day(v, lang),
+        "moment": lambda v: moment(datetime.fromisoformat(v) if isinstance(v, str) else v, lang),
+        "change": lambda metric, dimension, baseline, current: change_sentence(
+            lang, metric, dimension, baseline, current
+        ),
     }
 
 
@@ -64,19 +96,37 @@ def report_charts(figures: ReportFigures, language: str) -> dict[str, str | None
         if not counter:
             return None
         items = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
-        return charts.bar_chart([t(f"{prefix}{k}") for k, _ in items], [v for _, v in items])
+        return charts.bar_chart(
+            [label(language, prefix.rstrip("."), k, t("rep.other")) for k, _ in items],
+            [v for _, v in items],
+            language=language,
+        )
 
     rates = figures.response_rates
+    known = [r for r in rates if r.rate is not None]
     return {
         "satisfaction": charts.satisfaction_chart(
             figures.months,
             figures.satisfaction,
-            {d: t(f"dim.{d}") for d in figures.satisfaction},
+            {d: label(language, "dim", d, t("rep.other")) for d in figures.satisfaction},
             figures.action_marks,
+            language,
         ),
+        # A bar only for a rate that is known; while no rate is (solicitations unknown),
+        # the chart shows the respondents, and the table says why there is no rate.
         "response_rates": charts.bar_chart(
-            [t(f"rep.role.{r.role}") for r in rates], [r.rate or 0.0 for r in rates], percent=True
+            [t(f"rep.role.{r.role}") for r in known],
+            [r.rate or 0.0 for r in known],
+            percent=True,
+            language=language,
+        )
+        if known
+        else charts.bar_chart(
+            [t(f"rep.role.{r.role}") for r in rates],
+            [r.responses for r in rates],
+            language=language,
         ),
+        "response_rates_known": "yes" if known else None,
         "complaints": bars(figures.complaints_by_category, "dim."),
         "dropouts": bars(figures.dropouts_by_reason, "reason."),
         "actions": bars(figures.actions_by_status, "status."),
@@ -88,7 +138,7 @@ def report_html(
     data: PackData,
     figures: ReportFigures,
     chart_images: dict[str, str | None],
-    findings: Sequence[Finding],
+    gaps: Sequence[Gap],
 ) -> str:
     template = _environment().get_template("report.html.j2")
     return template.render(
@@ -98,7 +148,7 @@ def report_html(
         charts=chart_images,
         difficulties=figures.difficulties[:MAX_DIFFICULTIES],
         more_difficulties=max(0, len(figures.difficulties) - MAX_DIFFICULTIES),
-        findings=findings,
+        gaps=gaps,
     )
 
 
@@ -107,15 +157,30 @@ def index_html(
     index: Sequence[tuple[int, str, str, Sequence[str]]],
     head: ChainHead,
     verification: Verification | None,
-    findings: Sequence[Finding],
+    gaps: Sequence[Gap],
+    *,
+    signed: dict[str, Any] | None = None,
+    erasures: Sequence[Erasure] = (),
 ) -> str:
+    """``signed``: the head as signed for this dossier; ``erasures``: bodies erased."""
+    lang = data.request.language
+
+    def cause(reason: str) -> str:
+        if reason.startswith("retention:"):
+            family = reason.removeprefix("retention:")
+            return translate(lang, "erasure.retention", family=family)
+        return translate(lang, f"erasure.{reason}")
+
     template = _environment().get_template("index.html.j2")
     return template.render(
         **_common(data.request, data.generated_at),
         index=index,
         head=head,
         verification=verification,
-        findings=findings,
+        gaps=gaps,
+        signed=signed if signed and signed.get("signature") else None,
+        erasures=[(e, cause(e.reason)) for e in erasures],
+        erased_total=sum(e.entries for e in erasures),
     )
 
 
@@ -135,7 +200,7 @@ def _card(action: ActionView, today: date) -> Card:
 
 
 def dashboard_html(
-    data: PackData, figures: ReportFigures, risks: Sequence[SiteRisk], findings: Sequence[Finding]
+    data: PackData, figures: ReportFigures, risks: Sequence[SiteRisk], gaps: Sequence[Gap]
 ) -> str:
     today = data.generated_at.date()
     board = [
@@ -150,7 +215,7 @@ def dashboard_html(
         more_sites=max(0, len(risks) - MAX_DASHBOARD_SITES),
         degradations=[d for d in data.degradations if d.open],
         board=board,
-        findings=findings,
+        gaps=gaps,
     )
 
 

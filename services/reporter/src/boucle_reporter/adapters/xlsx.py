@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +19,16 @@ HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 DATE_FORMAT = "DD/MM/YYYY"
 MAX_WIDTH = 60
+MAX_SHEET_TITLE = 31  # Excel refuses longer sheet names
+SHEET_TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def sheet_title(title: str) -> str:
+    """A name Excel accepts: at most 31 characters, none of []:*?/\\, no apostrophe at
+    either end, not empty."""
+    clean = SHEET_TITLE_FORBIDDEN.sub(" ", title)[:MAX_SHEET_TITLE].strip().strip("'").strip()
+    return clean or "Feuille"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +49,7 @@ def workbook(sheets: Sequence[Sheet]) -> bytes:
     """An XLSX file: one worksheet per sheet (write-only mode: fast on large tables)."""
     book = Workbook(write_only=True)
     for sheet in sheets:
-        ws: Worksheet = book.create_sheet(title=sheet.title[:31])
+        ws: Worksheet = book.create_sheet(title=sheet_title(sheet.title))
         for index, column in enumerate(sheet.columns):
             sample = [row[index] for row in sheet.rows[:500]]
             ws.column_dimensions[get_column_letter(index + 1)].width = _width(column, sample)
@@ -63,5 +74,11 @@ def _cell(ws: Worksheet, value: Value) -> WriteOnlyCell | Value:
     if isinstance(value, date):
         cell = WriteOnlyCell(ws, value=value)
         cell.number_format = DATE_FORMAT
+        return cell
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        # openpyxl makes any text beginning with "=" a formula: what people typed (a
+        # complaint's subject) is stored as text, shown as typed, never run
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"
         return cell
     return value

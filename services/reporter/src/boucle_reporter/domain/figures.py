@@ -7,20 +7,39 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from boucle_contracts.common import RespondentRole
-from boucle_reporter.domain.model import PackData, SiteMonth
+from boucle_reporter.domain.read_model import PackData, SiteMonth
 
 SEVERITY_WEIGHT = {"low": 1, "medium": 2, "high": 3, "critical": 4}
 
 
 @dataclass(frozen=True, slots=True)
 class RoleRate:
+    """Respondents of a stakeholder type over the people solicited to answer.
+
+    The read model knows responses, enrolments and completions, not how many people were
+    asked: ``solicited`` is None then, and so is the rate (said in words, never computed
+    over something else). Respondents beyond the people solicited mean the counts disagree:
+    no rate either, rather than a rate above 100 %.
+    """
+
     role: str
     responses: int
-    population: int
+    solicited: int | None = None
 
     @property
     def rate(self) -> float | None:
-        return min(1.0, self.responses / self.population) if self.population else None
+        if not self.solicited or self.responses > self.solicited:
+            return None
+        return self.responses / self.solicited
+
+    @property
+    def unknown_reason(self) -> str | None:
+        """Why there is no rate (a message key), or None when there is one."""
+        if self.solicited is None:
+            return "rep.rate_unknown_solicited"
+        if self.solicited == 0 or self.responses > self.solicited:
+            return "rep.rate_inconsistent"
+        return None
 
 
 @dataclass(slots=True)
@@ -77,12 +96,6 @@ def merged_counts(site_months: list[SiteMonth]) -> SiteMonth:
 
 def report_figures(data: PackData, today: date) -> ReportFigures:
     counts = merged_counts(data.site_months)
-    populations = {
-        RespondentRole.LEARNER.value: counts.enrolments,
-        RespondentRole.FUNDER.value: len(counts.funders),
-        RespondentRole.TRAINER.value: len(counts.trainers),
-        RespondentRole.COMPANY.value: len(counts.companies),
-    }
     complaint_categories: Counter[str] = Counter()
     case_by_ref = {c.source_ref: c for c in data.cases if c.source == "complaint"}
     for complaint in data.complaints:
@@ -104,13 +117,15 @@ def report_figures(data: PackData, today: date) -> ReportFigures:
             )
             for a in actions
         ],
+        # No event says how many people were solicited (enrolments are not solicitations):
+        # every rate is unknown until the collector or a TMS feed reports them.
         response_rates=[
-            RoleRate(role, counts.responses_by_role.get(role, 0), population)
-            for role, population in populations.items()
+            RoleRate(role.value, counts.responses_by_role.get(role.value, 0))
+            for role in RespondentRole
         ],
         complaints_by_category=complaint_categories,
         dropouts_by_reason=Counter(counts.dropouts_by_reason),
-        actions_by_status=Counter(a.status for a in actions),
+        actions_by_status=Counter(a.stage for a in actions),
         outcomes=Counter(a.outcome for a in actions if a.outcome),
         incidents_by_kind=Counter(i.kind for i in data.incidents),
         difficulties=sorted(

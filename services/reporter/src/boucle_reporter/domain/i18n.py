@@ -1,374 +1,132 @@
-"""A small message catalogue: French by default (auditors are French), English available."""
+"""Messages and formats: French by default (auditors are French), English available.
+
+The messages are one gettext catalogue per language, ``locale/<lang>/LC_MESSAGES/
+boucle_reporter.po``, with symbolic message ids (``col.date``, ``status.done``…) so that a
+code never reaches a reader untranslated by accident. The ``.po`` files are compiled in
+memory by Babel when first used: no compiled ``.mo`` is committed nor built by ``make``.
+Numbers, percentages and dates are formatted by Babel for the language's locale.
+"""
 
 from __future__ import annotations
 
+import gettext
+import io
+from collections.abc import Sequence
+from datetime import date
+from functools import cache
+from pathlib import Path
 from typing import Any
 
-CATALOGUE: dict[str, dict[str, str]] = {
-    "fr": {
-        # tracking table columns
-        "col.date": "Date",
-        "col.site": "Site",
-        "col.source": "Source",
-        "col.reference": "Référence",
-        "col.finding": "Constat",
-        "col.analysis": "Analyse",
-        "col.measure": "Mesure",
-        "col.owner": "Responsable",
-        "col.due": "Échéance",
-        "col.status": "Statut",
-        "col.effectiveness": "Efficacité",
-        "col.started": "Début",
-        "col.finished": "Fin",
-        "col.completion": "Réalisation",
-        # sources
-        "source.complaint": "Réclamation",
-        "source.hazard": "Aléa",
-        "source.difficulty": "Difficulté",
-        "source.survey_analysis": "Analyse des appréciations",
-        "source.degradation": "Analyse des appréciations",
-        "source.meeting": "Réunion",
-        "source.manual": "Mesure interne",
-        # statuses
-        "status.draft": "Brouillon",
-        "status.proposed": "Proposée",
-        "status.validated": "Validée",
-        "status.in_progress": "En cours",
-        "status.done": "Réalisée",
-        "status.effective": "Efficace",
-        "status.not_effective": "Non efficace",
-        "status.reopened": "Rouverte",
-        "status.cancelled": "Annulée",
-        "status.received": "Reçue",
-        "status.acknowledged": "Accusé de réception",
-        "status.analysed": "Analysée",
-        "status.escalated": "Escaladée",
-        "status.in_mediation": "En médiation",
-        "status.answered": "Répondue",
-        "status.closed": "Clôturée",
-        "status.analysed_month": "Analysé",
-        "outcome.effective": "Efficace",
-        "outcome.not_effective": "Non efficace",
-        "outcome.inconclusive": "Non concluant",
-        "outcome.none": "Non évaluée",
-        "analysis.figures": "{responses} réponse(s)",
-        "analysis.mean": "satisfaction moyenne {mean}/5",
-        "analysis.rate": "taux de satisfaction {rate} %",
-        # register
-        "reg.received": "Reçue le",
-        "reg.channel": "Canal",
-        "reg.role": "Émise par",
-        "reg.category": "Catégorie",
-        "reg.subject": "Objet",
-        "reg.ack_due": "AR dû le",
-        "reg.ack_at": "AR le",
-        "reg.ack_days": "Délai AR (j)",
-        "reg.answer_due": "Réponse due le",
-        "reg.answer_at": "Réponse le",
-        "reg.answer_days": "Délai réponse (j)",
-        "reg.on_time": "Dans les délais",
-        "reg.yes": "Oui",
-        "reg.no": "Non",
-        "reg.pending": "En attente",
-        "reg.no_case": "Sans dossier",
-        "reg.actions": "Actions",
-        "role.learner": "Apprenant",
-        "role.funder": "Financeur",
-        "role.trainer": "Formateur",
-        "role.company": "Entreprise",
-        "role.staff": "Personnel",
-        "role.other": "Autre",
-        "channel.email": "Courriel",
-        "channel.phone": "Téléphone",
-        "channel.web_form": "Formulaire web",
-        "channel.survey": "Enquête",
-        "channel.letter": "Courrier",
-        "channel.in_person": "En personne",
-        "channel.funder_platform": "Plateforme du financeur",
-        "channel.other": "Autre",
-        # readiness
-        "ready.no_funder_feedback": "Aucun retour de financeur depuis 12 mois",
-        "ready.complaint_unanswered": "Réclamation sans réponse",
-        "ready.action_no_owner": "Action sans responsable",
-        "ready.action_no_due": "Action sans échéance",
-        "ready.action_not_evaluated": "Action terminée jamais évaluée",
-        "ready.degradation_no_action": "Dégradation sans action",
-        "ready.none": "Aucun écart : le dossier est prêt.",
-        "ready.title": "Contrôle de préparation à l'audit",
-        "ready.indicator": "Indicateur",
-        "ready.problem": "Écart",
-        "ready.subject": "Objet",
-        # documents
-        "doc.tracking": "Tableau de suivi des mesures d'amélioration",
-        "doc.register": "Registre des réclamations",
-        "doc.report": "Bilan d'amélioration continue",
-        "doc.index": "Index des preuves",
-        "doc.readiness": "Contrôle de préparation",
-        "doc.evidence_log": "Journal de preuves (chaîne de hachage)",
-        "doc.dossier": "Dossier de preuves",
-        "doc.network": "Réseau",
-        "doc.period": "Période",
-        "doc.sites": "Sites",
-        "doc.all_sites": "tous les sites",
-        "doc.generated": "Généré le",
-        "idx.artefact": "Document",
-        "idx.file": "Fichier",
-        "idx.evidence": "Élément de preuve attendu",
-        "idx.head": "Tête de chaîne : entrée n° {seq}, empreinte",
-        "idx.verified": "Chaîne vérifiée intègre : {entries} entrées (le {at}).",
-        "idx.broken": "Chaîne rompue à l'entrée {seq} (vérifiée le {at}).",
-        "idx.not_verified": "Chaîne jamais vérifiée : lancer la vérification.",
-        "ev.30.forms": "Enquêtes et taux de réponse par partie prenante",
-        "ev.30.results": "Résultats des appréciations",
-        "ev.31.register": "Registre des réclamations, réponses et délais",
-        "ev.31.hazards": "Aléas et difficultés rencontrés",
-        "ev.32.causes": "Analyse des causes d'abandon et d'insatisfaction",
-        "ev.32.plans": "Plans d'action d'amélioration",
-        "ev.32.done": "Actions mises en œuvre et leur efficacité",
-        "ev.32.table": "Tableau de suivi des mesures prises (réclamations, aléas, difficultés)",
-        "ev.all.trail": "Traçabilité : journal infalsifiable des événements",
-        # report
-        "rep.summary": "Synthèse",
-        "rep.responses": "Réponses aux enquêtes",
-        "rep.enrolments": "Inscriptions",
-        "rep.dropouts": "Abandons",
-        "rep.complaints": "Réclamations",
-        "rep.actions": "Actions d'amélioration",
-        "rep.effective": "Actions efficaces",
-        "rep.satisfaction": "Satisfaction par dimension (moyenne sur 5)",
-        "rep.satisfaction_note": "Traits verticaux : début (vert) et fin (gris) des actions.",
-        "rep.response_rates": "Taux de réponse par partie prenante",
-        "rep.complaints_by_category": "Réclamations par catégorie",
-        "rep.dropouts_by_reason": "Abandons et leurs causes",
-        "rep.actions_by_status": "Actions par statut",
-        "rep.outcomes": "Efficacité des actions évaluées",
-        "rep.difficulties": "Difficultés rencontrées",
-        "rep.next_cycle": "Prochain cycle",
-        "rep.next_cycle_open": "{count} action(s) à poursuivre, dont {late} en retard.",
-        "rep.next_cycle_degradations": "{count} dégradation(s) encore ouverte(s) à traiter.",
-        "rep.next_cycle_ineffective": "{count} action(s) non efficace(s) à ré-analyser.",
-        "rep.no_difficulty": "Aucun aléa ni difficulté signalé sur la période.",
-        "rep.role.learner": "Apprenants",
-        "rep.role.funder": "Financeurs",
-        "rep.role.trainer": "Formateurs",
-        "rep.role.company": "Entreprises",
-        "rep.rate": "Taux",
-        "rep.count": "Nombre",
-        "rep.none": "Aucune donnée",
-        "dim.overall": "Globale",
-        "dim.content": "Contenu",
-        "dim.trainer": "Formateur",
-        "dim.platform": "Plateforme",
-        "dim.organisation": "Organisation",
-        "dim.materials": "Supports",
-        "dim.accessibility": "Accessibilité",
-        "dim.administration": "Administration",
-        "reason.personal": "Personnelle",
-        "reason.health": "Santé",
-        "reason.professional": "Professionnelle",
-        "reason.financial": "Financière",
-        "reason.content_mismatch": "Contenu inadapté",
-        "reason.dissatisfaction": "Insatisfaction",
-        "reason.organisation": "Organisation",
-        "reason.found_employment": "Emploi trouvé",
-        "reason.unknown": "Inconnue",
-        "reason.other": "Autre",
-        # dashboard
-        "dash.title": "Tableau de bord qualité",
-        "dash.risk": "Sites par niveau de risque",
-        "dash.score": "Score de risque",
-        "dash.open_degradations": "Dégradations ouvertes",
-        "dash.overdue_cases": "Réclamations en retard",
-        "dash.late_actions": "Actions en retard",
-        "dash.satisfaction": "Satisfaction",
-        "dash.board": "Tableau des actions",
-        "dash.metric": "Indicateur",
-        "dash.severity": "Gravité",
-        "dash.detected": "Détectée le",
-    },
-    "en": {
-        "col.date": "Date",
-        "col.site": "Site",
-        "col.source": "Source",
-        "col.reference": "Reference",
-        "col.finding": "Finding",
-        "col.analysis": "Analysis",
-        "col.measure": "Measure",
-        "col.owner": "Owner",
-        "col.due": "Due date",
-        "col.status": "Status",
-        "col.effectiveness": "Effectiveness",
-        "col.started": "Started",
-        "col.finished": "Finished",
-        "col.completion": "Completion",
-        "source.complaint": "Complaint",
-        "source.hazard": "Hazard",
-        "source.difficulty": "Difficulty",
-        "source.survey_analysis": "Survey analysis",
-        "source.degradation": "Survey analysis",
-        "source.meeting": "Meeting",
-        "source.manual": "Internal measure",
-        "status.draft": "Draft",
-        "status.proposed": "Proposed",
-        "status.validated": "Validated",
-        "status.in_progress": "In progress",
-        "status.done": "Done",
-        "status.effective": "Effective",
-        "status.not_effective": "Not effective",
-        "status.reopened": "Reopened",
-        "status.cancelled": "Cancelled",
-        "status.received": "Received",
-        "status.acknowledged": "Acknowledged",
-        "status.analysed": "Analysed",
-        "status.escalated": "Escalated",
-        "status.in_mediation": "In mediation",
-        "status.answered": "Answered",
-        "status.closed": "Closed",
-        "status.analysed_month": "Analysed",
-        "outcome.effective": "Effective",
-        "outcome.not_effective": "Not effective",
-        "outcome.inconclusive": "Inconclusive",
-        "outcome.none": "Not evaluated",
-        "analysis.figures": "{responses} response(s)",
-        "analysis.mean": "mean satisfaction {mean}/5",
-        "analysis.rate": "satisfaction rate {rate} %",
-        "reg.received": "Received",
-        "reg.channel": "Channel",
-        "reg.role": "From",
-        "reg.category": "Category",
-        "reg.subject": "Subject",
-        "reg.ack_due": "Ack. due",
-        "reg.ack_at": "Acknowledged",
-        "reg.ack_days": "Ack. time (d)",
-        "reg.answer_due": "Answer due",
-        "reg.answer_at": "Answered",
-        "reg.answer_days": "Answer time (d)",
-        "reg.on_time": "On time",
-        "reg.yes": "Yes",
-        "reg.no": "No",
-        "reg.pending": "Pending",
-        "reg.no_case": "No case",
-        "reg.actions": "Actions",
-        "role.learner": "Learner",
-        "role.funder": "Funder",
-        "role.trainer": "Trainer",
-        "role.company": "Company",
-        "role.staff": "Staff",
-        "role.other": "Other",
-        "channel.email": "Email",
-        "channel.phone": "Phone",
-        "channel.web_form": "Web form",
-        "channel.survey": "Survey",
-        "channel.letter": "Letter",
-        "channel.in_person": "In person",
-        "channel.funder_platform": "Funder platform",
-        "channel.other": "Other",
-        "ready.no_funder_feedback": "No funder feedback in 12 months",
-        "ready.complaint_unanswered": "Complaint without an answer",
-        "ready.action_no_owner": "Action without an owner",
-        "ready.action_no_due": "Action without a due date",
-        "ready.action_not_evaluated": "Finished action never evaluated",
-        "ready.degradation_no_action": "Degradation with no action",
-        "ready.none": "No gap: the pack is ready.",
-        "ready.title": "Audit readiness check",
-        "ready.indicator": "Indicator",
-        "ready.problem": "Gap",
-        "ready.subject": "Subject",
-        "doc.tracking": "Improvement measures tracking table",
-        "doc.register": "Complaint register",
-        "doc.report": "Continuous improvement report",
-        "doc.index": "Evidence index",
-        "doc.readiness": "Readiness check",
-        "doc.evidence_log": "Evidence log (hash chain)",
-        "doc.dossier": "Evidence pack",
-        "doc.network": "Network",
-        "doc.period": "Period",
-        "doc.sites": "Sites",
-        "doc.all_sites": "all sites",
-        "doc.generated": "Generated",
-        "idx.artefact": "Document",
-        "idx.file": "File",
-        "idx.evidence": "Expected evidence",
-        "idx.head": "Chain head: entry {seq}, hash",
-        "idx.verified": "Chain verified intact: {entries} entries ({at}).",
-        "idx.broken": "Chain broken at entry {seq} (verified {at}).",
-        "idx.not_verified": "Chain never verified: run the verification.",
-        "ev.30.forms": "Surveys and response rates per stakeholder",
-        "ev.30.results": "Results of the appreciations",
-        "ev.31.register": "Complaint register, answers and deadlines",
-        "ev.31.hazards": "Hazards and difficulties met",
-        "ev.32.causes": "Analysis of the causes of dropout and dissatisfaction",
-        "ev.32.plans": "Improvement action plans",
-        "ev.32.done": "Actions carried out and their effectiveness",
-        "ev.32.table": "Tracking table of measures (complaints, hazards, difficulties)",
-        "ev.all.trail": "Traceability: tamper-evident log of the events",
-        "rep.summary": "Summary",
-        "rep.responses": "Survey responses",
-        "rep.enrolments": "Enrolments",
-        "rep.dropouts": "Dropouts",
-        "rep.complaints": "Complaints",
-        "rep.actions": "Improvement actions",
-        "rep.effective": "Effective actions",
-        "rep.satisfaction": "Satisfaction per dimension (mean out of 5)",
-        "rep.satisfaction_note": "Vertical lines: start (green) and end (grey) of actions.",
-        "rep.response_rates": "Response rates per stakeholder",
-        "rep.complaints_by_category": "Complaints by category",
-        "rep.dropouts_by_reason": "Dropouts and their causes",
-        "rep.actions_by_status": "Actions by status",
-        "rep.outcomes": "Effectiveness of evaluated actions",
-        "rep.difficulties": "Difficulties met",
-        "rep.next_cycle": "Next cycle",
-        "rep.next_cycle_open": "{count} action(s) to continue, {late} of them late.",
-        "rep.next_cycle_degradations": "{count} degradation(s) still open.",
-        "rep.next_cycle_ineffective": "{count} ineffective action(s) to analyse again.",
-        "rep.no_difficulty": "No hazard or difficulty reported over the period.",
-        "rep.role.learner": "Learners",
-        "rep.role.funder": "Funders",
-        "rep.role.trainer": "Trainers",
-        "rep.role.company": "Companies",
-        "rep.rate": "Rate",
-        "rep.count": "Count",
-        "rep.none": "No data",
-        "dim.overall": "Overall",
-        "dim.content": "Content",
-        "dim.trainer": "Trainer",
-        "dim.platform": "Platform",
-        "dim.organisation": "Organisation",
-        "dim.materials": "Materials",
-        "dim.accessibility": "Accessibility",
-        "dim.administration": "Administration",
-        "reason.personal": "Personal",
-        "reason.health": "Health",
-        "reason.professional": "Professional",
-        "reason.financial": "Financial",
-        "reason.content_mismatch": "Content mismatch",
-        "reason.dissatisfaction": "Dissatisfaction",
-        "reason.organisation": "Organisation",
-        "reason.found_employment": "Found employment",
-        "reason.unknown": "Unknown",
-        "reason.other": "Other",
-        "dash.title": "Quality dashboard",
-        "dash.risk": "Sites ranked by risk",
-        "dash.score": "Risk score",
-        "dash.open_degradations": "Open degradations",
-        "dash.overdue_cases": "Overdue complaints",
-        "dash.late_actions": "Late actions",
-        "dash.satisfaction": "Satisfaction",
-        "dash.board": "Action board",
-        "dash.metric": "Metric",
-        "dash.severity": "Severity",
-        "dash.detected": "Detected",
-    },
-}
+from babel.dates import format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+
+DOMAIN = "boucle_reporter"
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+LANGUAGES = ("fr", "en")
+LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+
+
+def _language(language: str) -> str:
+    return language if language in LANGUAGES else "fr"
+
+
+def catalogue_path(language: str) -> Path:
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@cache
+def _catalogue(language: str) -> tuple[gettext.GNUTranslations, frozenset[str]]:
+    with catalogue_path(language).open("rb") as source:
+        catalog = read_po(source, locale=LOCALES[language], domain=DOMAIN)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    ids = frozenset(str(m.id) for m in catalog if m.id and m.string)
+    return gettext.GNUTranslations(compiled), ids
+
+
+def message_ids(language: str) -> frozenset[str]:
+    """The message ids translated in ``language``'s catalogue (for the drift check)."""
+    return _catalogue(_language(language))[1]
 
 
 def translate(language: str, key: str, **values: Any) -> str:
     """The message in ``language`` (French if unknown); an unknown key reads as its last part."""
-    messages = CATALOGUE.get(language, CATALOGUE["fr"])
-    text = messages.get(key) or CATALOGUE["fr"].get(key) or key.rsplit(".", 1)[-1]
+    lang = _language(language)
+    translations, ids = _catalogue(lang)
+    if key in ids:
+        text = translations.gettext(key)
+    elif key in message_ids("fr"):
+        text = _catalogue("fr")[0].gettext(key)
+    else:
+        text = key.rsplit(".", 1)[-1]
     return text.format(**values) if values else text
 
 
+def has_message(language: str, key: str) -> bool:
+    return key in message_ids(language)
+
+
+def label(language: str, prefix: str, code: str | None, fallback: str = "") -> str:
+    """A code (status, dimension, role…) in words; ``fallback`` when the catalogue lacks it,
+    so that a code word never reaches a reader."""
+    if not code:
+        return fallback
+    key = f"{prefix}.{code}"
+    return translate(language, key) if has_message(language, key) else (fallback or code)
+
+
 def decimal(value: float, language: str, digits: int = 1) -> str:
-    text = f"{value:.{digits}f}"
-    return text.replace(".", ",") if language == "fr" else text
+    """A number with ``digits`` decimals for the locale, without grouping (spreadsheets
+    read it back as a number)."""
+    pattern = "0." + "0" * digits if digits else "0"
+    return format_decimal(value, format=pattern, locale=LOCALES[_language(language)])
+
+
+def number(value: float, language: str, digits: int = 2) -> str:
+    """A number for people: grouped thousands, up to ``digits`` decimals."""
+    pattern = "#,##0." + "#" * digits if digits else "#,##0"
+    return format_decimal(value, format=pattern, locale=LOCALES[_language(language)])
+
+
+def percent(value: float | None, language: str) -> str:
+    """A ratio (0.42) as a percentage for the locale ("42 %"); "—" when unknown."""
+    if value is None:
+        return "—"
+    return format_percent(value, locale=LOCALES[_language(language)])
+
+
+def day(value: date | None, language: str) -> str:
+    """A date for people (``02/12/2026`` in French); empty when there is none."""
+    if value is None:
+        return ""
+    return format_date(value, format="short", locale=LOCALES[_language(language)])
+
+
+def long_day(value: date, language: str) -> str:
+    """A date in words (``2 décembre 2026``)."""
+    return format_date(value, format="long", locale=LOCALES[_language(language)])
+
+
+def change_sentence(
+    language: str, metric: str, dimension: str | None, baseline: float, current: float
+) -> str:
+    """ "La satisfaction moyenne (plateforme) est passée de 4,18 à 3,39": a metric's change
+    in a sentence, its code words in the catalogue's words (rates as percentages)."""
+    aspect = label(language, "dim", dimension, translate(language, "rep.other")).lower()
+    rate = metric.endswith("_rate")
+    values = {
+        "aspect": f" ({aspect})" if dimension else "",
+        "baseline": percent(baseline, language) if rate else decimal(baseline, language, 2),
+        "current": percent(current, language) if rate else decimal(current, language, 2),
+    }
+    key = f"change.{metric}"
+    return translate(language, key if has_message(language, key) else "change.other", **values)
+
+
+def themes_sentence(language: str, themes: Sequence[str]) -> str:
+    """The themes of the comments, by their names (a network's own theme as it is)."""
+    names = [label(language, "dim", theme, theme).lower() for theme in themes]
+    return translate(language, "change.themes", themes=", ".join(names)) if names else ""

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from boucle_contracts.registry import AnyEvent
-from boucle_reporter.domain.chain import ChainHead, Verification
-from boucle_reporter.domain.projection import Write
+from boucle_reporter.domain.chain import ChainEntry, ChainHead, Verification
+from boucle_reporter.domain.projection.write import Write
+from boucle_reporter.domain.retention import Erasure
 
 Document = dict[str, Any]
 COLLECTIONS = (
@@ -21,6 +22,7 @@ COLLECTIONS = (
     "cases",
     "actions",
     "degradations",
+    "problems",
 )
 
 UNFINISHED = ("queued", "running")
@@ -34,8 +36,14 @@ class EvidenceLog(Protocol):
         """
         ...
 
-    async def verify(self, *, network_id: str) -> Verification:
-        """Walk the network's chain; report the first broken link (and keep the report)."""
+    async def verify(
+        self, *, network_id: str, anchors: Mapping[int, str] | None = None
+    ) -> Verification:
+        """Walk the network's chain; report the first broken link (and keep the report).
+
+        ``anchors``: sequence number → hash of heads signed earlier, which the chain must
+        still hold.
+        """
         ...
 
     async def head(self, *, network_id: str) -> ChainHead:
@@ -43,6 +51,50 @@ class EvidenceLog(Protocol):
         ...
 
     async def last_verification(self, *, network_id: str) -> Verification | None: ...
+
+    def links(self, *, network_id: str, until_seq: int) -> AsyncIterator[ChainEntry]:
+        """The network's entries up to ``until_seq``, in sequence order, streamed (the
+        dossier's offline verification kit carries their links)."""
+        ...
+
+    async def erasures(self, *, network_id: str) -> list[Erasure]:
+        """Bodies erased, counted per day and cause (the dossier's evidence section)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectErasure:
+    entries: int  # bodies erased
+    version_1: int  # entries about the subject whose body is their link: kept
+    complaint_ids: tuple[str, ...]  # complaints of the subject (read model anonymised)
+
+
+class ErasableEvidence(Protocol):
+    async def erase_subject(
+        self, *, network_id: str, subject: str, now: datetime
+    ) -> SubjectErasure: ...
+
+    async def erase_expired(
+        self,
+        *,
+        types: Sequence[str],
+        exclude: bool,
+        family: str,
+        before: datetime,
+        now: datetime,
+        limit: int,
+    ) -> int:
+        """Erase up to ``limit`` bodies of ``types`` (every other type if ``exclude``)
+        older than ``before``; how many were erased."""
+        ...
+
+
+class PersonFields(Protocol):
+    async def anonymise_complaints(
+        self, *, network_id: str, complaint_ids: Sequence[str], now: datetime
+    ) -> int:
+        """Blank who complained and what they wrote; keep dates, categories, counts."""
+        ...
 
 
 class ReadModel(Protocol):

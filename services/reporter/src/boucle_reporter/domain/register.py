@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from boucle_reporter.domain.i18n import translate
-from boucle_reporter.domain.model import CaseView, ComplaintView
+from boucle_reporter.domain.read_model import CaseView, ComplaintView
 
 REGISTER_KEYS = (
     "col.reference",

@@ -14,16 +14,15 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from boucle_contracts.metrics.v1 import ScopeMetricsUpdated
-from boucle_reporter.domain.i18n import decimal, translate
-from boucle_reporter.domain.model import ActionView, AnalysisView, CaseView, month_of
+from boucle_reporter.domain.i18n import decimal, label, translate
+from boucle_reporter.domain.read_model import ActionView, AnalysisView, CaseView
 
 COLUMN_KEYS = (
     "date",
     "site",
     "source",
     "reference",
-    "finding",
+    "observed",
     "analysis",
     "measure",
     "owner",
@@ -51,7 +50,7 @@ class TrackingRow:
     site: str
     source: str
     reference: str
-    finding: str
+    observed: str  # what was observed: the figures, the complaint, the problem
     analysis: str = ""
     measure: str = ""
     owner: str = ""
@@ -85,25 +84,15 @@ def analysis_figures(responses: int, analysis: AnalysisView, language: str = "fr
     return ", ".join(figures)
 
 
-def analysis_view(snapshot: ScopeMetricsUpdated) -> AnalysisView:
-    return AnalysisView(
-        site_id=snapshot.scope.site_id,
-        month=month_of(snapshot.period.start),
-        responses=snapshot.responses,
-        dimensions=snapshot.dimensions,
-    )
-
-
-def analysis_row(analysis: AnalysisView | ScopeMetricsUpdated, language: str = "fr") -> TrackingRow:
+def analysis_row(analysis: AnalysisView, language: str = "fr") -> TrackingRow:
     """A site's month of survey responses, summarised as an auditor reads it."""
-    view = analysis_view(analysis) if isinstance(analysis, ScopeMetricsUpdated) else analysis
-    year, month = (int(part) for part in view.month.split("-"))
+    year, month = (int(part) for part in analysis.month.split("-"))
     return TrackingRow(
         date=dt.date(year, month, 1),
-        site=view.site_id or "",
+        site=analysis.site_id or "",
         source=translate(language, "source.survey_analysis"),
-        reference=f"analyse-{view.site_id}-{view.month}",
-        finding=analysis_figures(view.responses, view, language),
+        reference=f"analyse-{analysis.site_id}-{analysis.month}",
+        observed=analysis_figures(analysis.responses, analysis, language),
         status=translate(language, "status.analysed_month"),
     )
 
@@ -116,12 +105,12 @@ def case_row(
         site=case.site_id or "",
         source=translate(language, f"source.{case.source}"),
         reference=case.source_ref,
-        finding=case.summary,
+        observed=case.summary,
         analysis=case.root_cause,
         measure=" ; ".join(action_titles),
         due=_day(case.answer_due_at),
         finished=_day(case.closed_at or case.answered_at),
-        status=translate(language, f"status.{case.status}"),
+        status=label(language, "status", case.status),
     )
 
 
@@ -131,21 +120,27 @@ def action_source(action: ActionView) -> str:
 
 
 def action_row(action: ActionView, language: str = "fr") -> TrackingRow:
-    outcome = action.outcome or ("none" if action.finished else None)
+    # "Effective" is a result, not a status: the status column says the action was carried
+    # out (its stage), the effectiveness column says how it went.
+    result = action.status if action.stage != action.status else None
+    outcome = action.outcome or result or ("none" if action.finished else None)
+    # A re-opened (or not yet finished) action has no end: an earlier end date would say
+    # it is over while its status says it is not.
+    finished = _day(action.finished_at) if action.finished else None
     return TrackingRow(
         date=action.created_at.date(),
         site=action.site_id or "",
         source=translate(language, f"source.{action_source(action)}"),
         reference=action.action_id,
-        finding=action.problem,
+        observed=action.problem,
         analysis=action.analysis,
         measure=action.title,
         owner=action.owner or "",
         due=action.due_date,
         started=_day(action.started_at),
-        finished=_day(action.finished_at),
-        status=translate(language, f"status.{action.status}"),
-        effectiveness=translate(language, f"outcome.{outcome}") if outcome else "",
+        finished=finished,
+        status=label(language, "status", action.stage),
+        effectiveness=label(language, "outcome", outcome),
     )
 
 
@@ -163,12 +158,27 @@ def tracking_rows(
     return sorted(rows, key=lambda r: (r.date, r.site, r.reference))
 
 
+# A spreadsheet reads a cell that begins with one of these as a formula (=HYPERLINK(…),
+# +cmd|…, @SUM(…)); a tab or carriage return first hides one from a quick look.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(text: str) -> str:
+    """Text that no spreadsheet runs: a leading apostrophe before a formula character."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def _text(value: object, language: str = "fr") -> str:
     if value is None:
         return ""
-    if isinstance(value, float):
-        return decimal(value, language)
-    return value.isoformat() if isinstance(value, dt.date) else str(value)
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float | int):
+        # a number is written by us, never by a user: "-1,5" stays a number
+        return decimal(value, language) if isinstance(value, float) else str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return neutralised(str(value))
 
 
 def rows_to_csv(

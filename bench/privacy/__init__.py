@@ -1,0 +1,1 @@
+"""Personal data in free text: how well person names are found, and at what cost."""

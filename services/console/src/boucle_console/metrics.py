@@ -1,0 +1,27 @@
+"""The console's own metrics (HTTP requests are counted by the runtime's middleware)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter
+
+
+class ConsoleMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.sign_ins = Counter(
+            "boucle_console_sign_ins",
+            "Sign-ins through the identity provider, by outcome (ok, refused).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.case_steps = Counter(
+            "boucle_console_case_steps",
+            "Cases moved on through the console's forms, by step.",
+            ["step"],
+            registry=registry,
+        )
+        self.refused = Counter(
+            "boucle_console_refused_writes",
+            "Write requests refused by the console itself, by reason.",
+            ["reason"],
+            registry=registry,
+        )

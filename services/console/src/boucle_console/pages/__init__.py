@@ -1,0 +1,1 @@
+"""The console's pages: server-rendered HTML, forms posted back with a CSRF token."""
