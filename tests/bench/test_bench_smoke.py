@@ -18,7 +18,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 COMPARISONS = ("collector_bulk", "collector_single", "analyzer", "persistence")
 
-pytestmark = pytest.mark.e2e
+# Every benchmark at tiny sizes, two of them loading spaCy's French pipeline and one starting
+# the whole stack: several minutes on 2 cores.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +36,7 @@ def results(kafka_bootstrap: str, mongodb_uri: str) -> dict[str, Any]:
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=1100,
         check=False,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-5000:]

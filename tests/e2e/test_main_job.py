@@ -26,7 +26,9 @@ from tools.demo_ingest import Credentials
 from tools.localstack import Stack, StackError
 from tools.sample_network import sample_network
 
-pytestmark = pytest.mark.e2e
+# Four services start (two load a French NLP model), a sample network goes through, the loop
+# closes and a dossier is built: minutes, more on a busy machine.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 
 async def test_reduced_main_job_leaves_a_pack_matching_the_sample(
