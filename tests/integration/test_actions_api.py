@@ -118,6 +118,9 @@ async def service(kafka_bootstrap: str, mongodb_uri: str, isolation: str) -> Asy
         auth_public_key=ISSUER.public_pem,
         sweep_interval_seconds=0.5,
         graceful_timeout_seconds=10,
+        # These tests feed degradation events, the path kept with the setting off; drafts
+        # from problems are tested in test_analyzer_problems_on_kafka.py.
+        draft_per_problem=False,
     )
     app = create_app(settings)
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")

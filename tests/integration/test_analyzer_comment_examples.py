@@ -83,12 +83,14 @@ def _response(site: str, week: int, number: int, rating: int) -> SurveyResponseS
 
 
 def _events() -> list[SurveyResponseSubmittedV1]:
-    return [
+    weeks = [
         _response(site, week, number, rating)
         for week in range(WEEKS)
         for site in ("lyon", "paris", "lille")
         for number, rating in enumerate(BAD if site == "lyon" and week >= BAD_FROM else GOOD)
     ]
+    # Detection runs in data time: a week is evaluated once later data shows it complete.
+    return [*weeks, _response("paris", WEEKS + 1, 0, 4)]
 
 
 @pytest.fixture
