@@ -170,7 +170,7 @@ async def bench_latency(
     posts = schedule(names, lanes, run)
     extra = {
         "BOUCLE_ANALYZER_DETECTION_INTERVAL_SECONDS": str(detection_interval),
-        "BOUCLE_ANALYZER_DETECTION_GRACE_HOURS": "1000000",
+        "BOUCLE_ANALYZER_DETECTION_GRACE_HOURS": "0",  # the trigger completes the week
         "BOUCLE_ANALYZER_DETECTION_MAX_WEEKS_PER_RUN": "8",
     }
     collector = service("collector", run, log_dir=LOG_DIR, extra_env=extra)
