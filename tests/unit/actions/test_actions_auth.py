@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Annotated, Any
@@ -178,31 +178,35 @@ async def test_an_unreachable_jwks_is_a_401_not_a_crash() -> None:
         await verifier.verify(mint())
 
 
-@pytest.mark.parametrize(
-    ("token", "reason"),
-    [
-        (mint(OTHER_RSA_KEY, kid=None), "signature does not verify"),
-        (mint(kid=None, exp=int(time.time()) - 3600), "expired"),
-        (mint(kid=None, aud="other-api"), "audience"),
-        (mint(kid=None, iss="https://evil.example/"), "issuer"),
-        (mint(kid=None, exp=None), "'exp' is missing"),
-        (mint(kid=None, nbf=int(time.time()) + 3600), "not valid yet"),
-        ("not-a-jwt", "malformed"),
-        (
-            jwt.encode(claims(), "a-shared-secret-of-at-least-32-bytes", algorithm="HS256"),
-            "not accepted",
-        ),
-        (mint(kid=None, network_id=None), "'network_id' is missing"),
-        (mint(kid=None, role="admin"), "'role' must be one of"),
-        (mint(kid=None, role="site_manager"), "needs 'site_ids'"),
-        (mint(kid=None, role="auditor", site_ids=["s1"]), "period_start"),
-    ],
-)
-def test_bad_tokens_are_refused_with_their_reason(token: str, reason: str) -> None:
+# Minted when the test runs, not at collection: a token made at import would expire (10 min)
+# before its test runs in a long suite, and refuse for that reason instead of its own.
+BAD_TOKENS: list[tuple[Callable[[], str], str]] = [
+    (lambda: mint(OTHER_RSA_KEY, kid=None), "signature does not verify"),
+    (lambda: mint(kid=None, exp=int(time.time()) - 3600), "expired"),
+    (lambda: mint(kid=None, aud="other-api"), "audience"),
+    (lambda: mint(kid=None, iss="https://evil.example/"), "issuer"),
+    (lambda: mint(kid=None, exp=None), "'exp' is missing"),
+    (lambda: mint(kid=None, nbf=int(time.time()) + 3600), "not valid yet"),
+    (lambda: "not-a-jwt", "malformed"),
+    (
+        lambda: jwt.encode(claims(), "a-shared-secret-of-at-least-32-bytes", algorithm="HS256"),
+        "not accepted",
+    ),
+    (lambda: mint(kid=None, network_id=None), "'network_id' is missing"),
+    (lambda: mint(kid=None, role="admin"), "'role' must be one of"),
+    (lambda: mint(kid=None, role="site_manager"), "needs 'site_ids'"),
+    (lambda: mint(kid=None, role="auditor", site_ids=["s1"]), "period_start"),
+]
+
+
+@pytest.mark.parametrize(("make_token", "reason"), BAD_TOKENS, ids=[r for _, r in BAD_TOKENS])
+def test_bad_tokens_are_refused_with_their_reason(
+    make_token: Callable[[], str], reason: str
+) -> None:
     verifier = TokenVerifier(settings(auth_public_key=pem(RSA_KEY)))
 
     with pytest.raises(InvalidTokenError, match=reason):
-        verifier.verify_sync(token)
+        verifier.verify_sync(make_token())
 
 
 def test_clock_skew_within_the_leeway_is_tolerated() -> None:

@@ -139,7 +139,10 @@ def configure_logging(*, service: str, level: str = "INFO", fmt: str = "json") -
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
+        # Not cached: a logger cached on first use keeps the configuration of that moment, so
+        # a process that configures again (tests building several apps) or captures logs
+        # (structlog.testing.capture_logs) would not be heard. The cost is a lookup per call.
+        cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(
