@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from html import unescape
 
@@ -191,7 +192,13 @@ async def test_cookie_flags_security_headers_and_operations() -> None:
     async with client(fake()) as http:
         page = await http.get("/login")
         live = await http.get("/health/live")
-        ready = await http.get("/health/ready")
+        # Readiness answers at once from checks made in the background: "down" until the
+        # first check has come back, which a loaded machine may delay past the first call.
+        for _ in range(100):
+            ready = await http.get("/health/ready")
+            if ready.json()["checks"]["actions"] == "up":
+                break
+            await asyncio.sleep(0.1)
         metrics = await http.get("/metrics")
     cookie = page.headers["set-cookie"]
     assert cookie.startswith(f"{COOKIE}=")
