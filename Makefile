@@ -10,11 +10,13 @@ export UV_CACHE_DIR := $(CURDIR)/.cache/uv
 export UV_PYTHON_DOWNLOADS := never
 WITH_SERVICES := deploy/local/with-services.sh
 
-# Demo size (override: make demo SITES=40 MONTHS=12 SEED=3)
+# Demo size (override: make demo SITES=40 MONTHS=12 SEED=3); KEEP_RUNNING=1 leaves the
+# services, Kafka and FerretDB up afterwards (the dashboard answers).
 SITES ?= 4
-MONTHS ?= 3
+MONTHS ?= 6
 SEED ?= 7
 OUT ?= out
+KEEP_RUNNING ?=
 
 .PHONY: help setup system-deps kustomize provision demo test check lint typecheck contracts-check specs-check pytest \
         unit integration e2e schemas specs services-up services-down services-status format
@@ -49,7 +51,8 @@ provision: ## download Kafka from Maven Central, build FerretDB, the OIDC provid
 	else deploy/local/services.sh provision; fi
 
 demo: setup ## set up, then run the whole loop on a sample network; audit pack in $(OUT)/
-	$(WITH_SERVICES) $(PY) -m tools.demo --sites $(SITES) --months $(MONTHS) --seed $(SEED) --out $(OUT)
+	BOUCLE_KEEP_SERVICES=$(if $(KEEP_RUNNING),1,) $(WITH_SERVICES) $(PY) -m tools.demo \
+	  --sites $(SITES) --months $(MONTHS) --seed $(SEED) --out $(OUT) $(if $(KEEP_RUNNING),--keep-running,)
 
 test: setup ## every check and every test, with Kafka and MongoDB brought up (and down) as needed
 	$(WITH_SERVICES) $(MAKE) --no-print-directory check pytest

@@ -3,21 +3,21 @@
     python -m tools.demo [--sites 4] [--months 3] [--seed 7] [--out out] [--keep-running]
 
 Needs Kafka and MongoDB (``make demo`` provides them). Writes the collector's integrations
-file, starts the four services as their own processes, sends the sample network through
-signed webhooks, bulk NDJSON and the keyed native API (``tools.demo_ingest``), waits until
-the reporter has it all, lets the analyzer detect degradations, carries out and evaluates
-the drafted actions as the quality lead (``tools.demo_loop``), writes the audit pack to
-``--out``, prints a summary and stops the services (or leaves them running with
-``--keep-running``). Event ids are deterministic, so re-running is safe: nothing already
-accepted is counted again."""
+file, starts the four services as their own processes, sends the network's names (the
+referential) and the sample network, which ends yesterday, through signed webhooks, bulk
+NDJSON and the keyed native API (``tools.demo_ingest``), waits until the analyzer has it
+all, lets it detect degradations and group them into problems, then has the network's
+people act in data time (``tools.demo_loop``, ``tools.demo_people``): cases acknowledged,
+analysed and answered, plans validated in the monthly meetings, measures run, evaluated and
+re-opened where they did not work. It writes the audit pack to ``--out``, prints a summary
+and stops the services (or leaves them running with ``--keep-running``). Event ids are
+deterministic, so re-running is safe: nothing already accepted is counted again."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import hashlib
-import io
 import json
 import os
 import signal
@@ -35,16 +35,19 @@ from rich.progress import Progress
 
 from tools.demo_ingest import Credentials, Sender, write_integrations
 from tools.demo_loop import (
-    carry_out,
+    PeopleOutcome,
+    act_as_people,
     client,
     problems_opened,
     readiness,
+    set_deadlines,
     wait_for_degradations,
     wait_for_drafts,
     wait_until_consumed,
 )
+from tools.demo_summary import print_summary, say
 from tools.localstack import DEFAULT_PORTS, SERVICES, Stack, StackConfig, StackError, free_port
-from tools.sample_network import AFTER_DAYS, SampleNetwork, sample_network
+from tools.sample_network import EVALUATION_DAYS, SampleNetwork, sample_network
 
 console = Console()
 REPORTER_WAIT_SECONDS = 180.0
@@ -192,7 +195,11 @@ def stack_config(
             "BOUCLE_ANALYZER_DETECTION_INTERVAL_SECONDS": "86400",
             "BOUCLE_ANALYZER_DETECTION_MAX_WEEKS_PER_RUN": "60",
             "BOUCLE_ANALYZER_SNAPSHOT_INTERVAL_SECONDS": "5",  # fewer re-publications
-            "BOUCLE_ACTIONS_EVALUATION_WINDOW_DAYS": str(AFTER_DAYS),
+            "BOUCLE_ACTIONS_EVALUATION_WINDOW_DAYS": str(EVALUATION_DAYS),
+            # The people record their acts after the fact, dated when they happened: a live
+            # sweep would judge last month's cases by today's clock before they are recorded
+            # (all overdue), and evaluate measures before the people do.
+            "BOUCLE_ACTIONS_SWEEP_INTERVAL_SECONDS": "3600",
             "BOUCLE_ACTIONS_EVALUATION_GRANULARITY": "day",
             "BOUCLE_ACTIONS_EVALUATION_MIN_SAMPLE_SIZE": "10",
             **{f"BOUCLE_{s.upper()}_GRACEFUL_TIMEOUT_SECONDS": "10" for s in SERVICES},
@@ -207,14 +214,22 @@ class Outcome:
     table: str
     dossier: bytes
     degradations: list[dict[str, Any]]
-    actions: Counter[str]
-    readiness: Counter[str]
+    people: PeopleOutcome
+    readiness: list[dict[str, Any]]
     problems: list[dict[str, Any]]
+    names: Counter[str]
+
+    @property
+    def actions(self) -> Counter[str]:
+        """``title → status`` counts of the actions drafted from problems."""
+        return self.people.actions
 
 
 async def run_loop(stack: Stack, network: SampleNetwork, credentials: Credentials) -> Outcome:
     """Everything after start-up: send, analyse, detect, act, evaluate, build the dossier."""
     sender = Sender(network, credentials, stack["collector"].url)
+    await set_deadlines(stack, network)  # before the cases open: they take them then
+    names = await sender.send_referential()
     with Progress(console=console, transient=False) as progress:
         await sender.send_all(list(network.submissions()), progress)
     await _wait_for_analysis(stack, network, sender.accepted)
@@ -223,9 +238,10 @@ async def run_loop(stack: Stack, network: SampleNetwork, credentials: Credential
         degradations = await wait_for_degradations(stack, network)
         # published with the degradations they group, before detection moves on
         problems = await problems_opened(stack, network)
-    with console.status("Actions d'amélioration: acceptées, menées, évaluées (actions)…"):
+    with console.status("Les équipes traitent réclamations, aléas et plans d'action…"):
         await wait_for_drafts(stack, network, len(problems))  # one draft per problem
-        actions = await carry_out(stack, network)
+        await wait_until_consumed(stack, "actions")  # every case opened, every figure read
+        people = await act_as_people(stack, network)
     with console.status("Lecture de tous les événements (reporter)…"):
         await wait_until_consumed(stack, "reporter")
     dossier = await _fetch_dossier(stack, network)
@@ -235,32 +251,11 @@ async def run_loop(stack: Stack, network: SampleNetwork, credentials: Credential
         table,
         dossier,
         degradations,
-        actions,
+        people,
         await readiness(stack, network),
         problems,
+        names,
     )
-
-
-def _summary(outcome: Outcome, folder: Path) -> None:
-    rows = list(csv.DictReader(io.StringIO(outcome.table.lstrip("\ufeff")), delimiter=";"))
-    found = Counter(
-        f"{d['scope'].get('site_id') or d['scope']['level']}/{d['metric']}/{d.get('dimension')}"
-        for d in outcome.degradations
-    )
-    console.rule("Résumé")
-    console.print(f"Acceptés par nature: {dict(sorted(outcome.sender.accepted.items()))}")
-    console.print(f"Acceptés par canal: {dict(sorted(outcome.sender.channels.items()))}")
-    console.print(f"Dégradations détectées: {len(outcome.degradations)} {dict(found)}")
-    places = Counter(
-        " + ".join(s.get("site_id") or s["level"] for s in p["scopes"]) for p in outcome.problems
-    )
-    console.print(f"Problèmes (dégradations groupées): {len(outcome.problems)} {dict(places)}")
-    console.print(f"Actions issues des problèmes: {sum(outcome.actions.values())}")
-    for line, count in sorted(outcome.actions.items()):
-        console.print(f"  {count} × {line}")
-    console.print(f"Contrôle de préparation: {dict(outcome.readiness) or 'rien à signaler'}")
-    console.print(f"Tableau de suivi: {len(rows)} lignes ({Counter(r['Source'] for r in rows)})")
-    console.print(f"Dossier de preuves: [bold]{folder}[/]")
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -279,9 +274,10 @@ async def run(args: argparse.Namespace) -> int:
         ports=_ports(args.keep_running),
     )
     stack = Stack(config=config, log_dir=args.out / "logs")
-    console.print(
-        f"[bold]Boucle[/] — réseau {network.network_id}: {len(network.sites)} sites, "
-        f"{network.weeks} semaines ({network.start:%d/%m/%Y} → {network.end:%d/%m/%Y})"
+    say(
+        f"Boucle — réseau {network.network_id} : {len(network.sites)} sites, "
+        f"{network.weeks} semaines de données (du {network.start:%d/%m/%Y} au "
+        f"{network.end - timedelta(days=1):%d/%m/%Y})"
     )
     keep = False
     try:
@@ -289,10 +285,11 @@ async def run(args: argparse.Namespace) -> int:
             stack.start()
         outcome = await run_loop(stack, network, credentials)
         _write_pack(folder, network, outcome.table, outcome.dossier, outcome.sender.accepted)
-        _summary(outcome, folder)
+        print_summary(outcome, network, folder)
         keep = args.keep_running
     except (StackError, RuntimeError, httpx.HTTPError) as error:
-        console.print(f"[red]Échec:[/] {error}\nJournaux des services: {args.out / 'logs'}")
+        say(f"Échec : {error}")
+        say(f"Journaux des services : {args.out / 'logs'}")
         return 1
     finally:  # also on Ctrl-C and SIGTERM: never leave orphaned services behind
         if not keep:
@@ -302,12 +299,13 @@ async def run(args: argparse.Namespace) -> int:
         return 0
     token = config.issuer.token(network_id=network.network_id)
     url = f"{stack['reporter'].url}/v1/networks/{network.network_id}/dashboard"
-    console.print(
-        f"Services en marche: {', '.join(f'{s.name} {s.url}' for s in stack.services.values())}"
-    )
-    console.print(
-        f"Tableau de bord (jeton valable 1 h):\ncurl -H 'Authorization: Bearer {token}' {url}"
-    )
+    say("Services en marche (Kafka et FerretDB aussi) :")
+    for service in stack.services.values():
+        say(f"  {service.name} {service.url}")
+    say("Tableau de bord (jeton valable 1 h) :")
+    say(f"curl -H 'Authorization: Bearer {token}' {url}")
+    pids = " ".join(str(s.process.pid) for s in stack.services.values() if s.process)
+    say(f"Pour tout arrêter : kill {pids} && deploy/local/services.sh stop")
     return 0
 
 
@@ -318,7 +316,7 @@ def _terminate(signum: int, frame: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="boucle-demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sites", type=int, default=4)
-    parser.add_argument("--months", type=int, default=3)
+    parser.add_argument("--months", type=int, default=6)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=Path("out"))
     parser.add_argument("--keep-running", action="store_true", help="leave the services running")
@@ -326,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return asyncio.run(run(parser.parse_args(argv)))
     except KeyboardInterrupt:
-        console.print("[yellow]Interrompu[/]: services arrêtés")
+        say("Interrompu : services arrêtés")
         return 130
 
 

@@ -24,7 +24,7 @@ from rich.progress import Progress
 
 from boucle_collector.adapters.webhook_formats import tally, typeform
 from boucle_contracts.feedback.v1 import ScaleAnswer, SurveyKind, SurveyResponseSubmitted
-from tools.sample_network import DIMENSIONS, SampleNetwork, Submission
+from tools.sample_network import DIMENSIONS, SampleNetwork, Submission, referential
 
 TYPEFORM_FORM = "hotTypeform"
 TALLY_FORM = "hotTally"
@@ -269,6 +269,19 @@ class Sender:
                 )
         return out
 
+    async def send_referential(self) -> Counter[str]:
+        """The network's names (sites, programme, people) to ``PUT …/referential``, as a
+        TMS would: the count of entries sent, by list."""
+        document = referential(self.network)
+        url = f"/v1/networks/{self.network.network_id}/referential"
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=60) as http:
+            body = json.dumps(document, ensure_ascii=False).encode()
+            headers = {"x-api-key": self.credentials.api_key, "content-type": "application/json"}
+            reply = await _put(http, Request(url, body, headers, 0))
+        if reply.status_code != 200:
+            raise RuntimeError(f"{url} answered {reply.status_code}: {reply.text[:500]}")
+        return Counter({name: len(entries) for name, entries in document.items()})
+
     async def send_all(self, submissions: list[Submission], progress: Progress) -> None:
         work = self.requests(submissions)
         task = progress.add_task(
@@ -298,10 +311,18 @@ class Sender:
             await asyncio.gather(*(worker() for _ in range(8)))
 
 
-async def _post(http: httpx.AsyncClient, request: Request) -> httpx.Response:
+async def _put(http: httpx.AsyncClient, request: Request) -> httpx.Response:
+    return await _post(http, request, method="PUT")
+
+
+async def _post(
+    http: httpx.AsyncClient, request: Request, *, method: str = "POST"
+) -> httpx.Response:
     """POST as a well-behaved sender: on 429 or 503, wait as ``Retry-After`` says and retry."""
     for _ in range(SEND_ATTEMPTS):
-        reply = await http.post(request.url, content=request.body, headers=request.headers)
+        reply = await http.request(
+            method, request.url, content=request.body, headers=request.headers
+        )
         if reply.status_code not in {429, 503}:
             return reply
         await asyncio.sleep(float(reply.headers.get("retry-after", "1")))

@@ -1,17 +1,16 @@
-"""The demo's loop: degradations found and grouped into problems, one draft per problem
-accepted and carried out, then evaluated.
-
-Acts as the network's quality lead (a ``LocalIssuer`` token) on the actions service's API:
-fills the owner, due date and measures of each drafted action, proposes, validates, starts
-and finishes it, then asks for its evaluation (effective where satisfaction recovered).
+"""The demo's loop: degradations found and grouped into problems, one draft per problem;
+then the people of the network act on cases and drafts in data time (``tools.demo_people``,
+each with their own ``LocalIssuer`` token), and the reporter reads it all.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections import Counter
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -21,12 +20,23 @@ from aiokafka.admin import AIOKafkaAdminClient
 from boucle_contracts.problems.v1 import TOPIC as PROBLEMS_TOPIC
 from boucle_contracts.problems.v1 import ProblemOpenedV1
 from boucle_contracts.registry import decode_event
+from tools.demo_people import (
+    ACKNOWLEDGE_HOURS,
+    ANSWER_DAYS,
+    Api,
+    carry_out_actions,
+    correct_the_wave,
+    handle_cases,
+    meetings,
+    next_meeting,
+    record_meetings,
+)
 from tools.localstack import Stack
 from tools.sample_network import SampleNetwork
 
-SETTLE_POLLS = 4  # degradations unchanged over this many polls: detection has caught up
+SETTLE_POLLS = 4  # weeks evaluated and degradations unchanged over this many polls: caught up
+EVALUATIONS_METRIC = "boucle_analyzer_detection_evaluations_total"
 WAIT_SECONDS = 240.0
-STEPS = ("proposed", "validated", "in_progress", "done")
 
 
 def client(stack: Stack, service: str, network: SampleNetwork) -> httpx.AsyncClient:
@@ -36,16 +46,29 @@ def client(stack: Stack, service: str, network: SampleNetwork) -> httpx.AsyncCli
     )
 
 
+async def weeks_evaluated(http: httpx.AsyncClient) -> float:
+    """Network-weeks the analyzer's detection has evaluated so far (its Prometheus counter)."""
+    text = (await http.get("/metrics")).raise_for_status().text
+    for line in text.splitlines():
+        if line.startswith(EVALUATIONS_METRIC):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
 async def wait_for_degradations(stack: Stack, network: SampleNetwork) -> list[dict[str, Any]]:
-    """The analyzer's degradations once detection has evaluated every week (no change any more)."""
-    deadline, seen, stable = time.monotonic() + WAIT_SECONDS, -1, 0
+    """The analyzer's degradations once detection has evaluated every week: it has evaluated
+    some, and neither that count nor the degradations changed over the last polls."""
+    deadline, seen, stable = time.monotonic() + WAIT_SECONDS, (-1.0, -1), 0
     url = f"/v1/networks/{network.network_id}/degradations"
     async with client(stack, "analyzer", network) as http:
         while time.monotonic() < deadline:
             body = (await http.get(url, params={"status": "all"})).raise_for_status().json()
             items: list[dict[str, Any]] = body["items"] if isinstance(body, dict) else body
-            stable = stable + 1 if len(items) == seen else 0
-            seen = len(items)
+            now = (await weeks_evaluated(http), len(items))
+            if now != seen:
+                deadline = time.monotonic() + WAIT_SECONDS  # progress: wait on
+            stable = stable + 1 if now == seen and now[0] > 0 else 0
+            seen = now
             if stable >= SETTLE_POLLS:
                 return items
             await asyncio.sleep(3)
@@ -98,61 +121,56 @@ async def wait_for_drafts(stack: Stack, network: SampleNetwork, expected: int) -
             await asyncio.sleep(2)
 
 
-async def carry_out(stack: Stack, network: SampleNetwork) -> Counter[str]:
-    """Every drafted action accepted, carried out and evaluated: ``title → status`` counts."""
-    base = f"/v1/networks/{network.network_id}/actions"
-    outcomes: Counter[str] = Counter()
+@dataclass
+class PeopleOutcome:
+    """What the people did: cases by status, actions by outcome, meetings held."""
+
+    cases: Counter[str]
+    actions: Counter[str]
+    meetings: int
+    wave_action: str | None
+
+
+async def act_as_people(stack: Stack, network: SampleNetwork) -> PeopleOutcome:
+    """The site managers, the quality lead and the direction, in data time (``demo_people``):
+    cases handled, drafts analysed and carried out, meetings recorded, measures evaluated."""
+    now = datetime.now(UTC) - timedelta(minutes=1)
+    api = Api(stack["actions"].url, network, stack.config.issuer.token, now)
+    try:
+        rng = random.Random(network.seed)
+        cases = await handle_cases(api, rng)
+        held = meetings(network, now)
+        story = await carry_out_actions(api, network, held)
+        wave = await correct_the_wave(api, network, held)
+        if wave is not None:
+            story.decide(
+                next_meeting(held, datetime.fromisoformat(wave["created_at"]) - timedelta(hours=2)),
+                f"Action corrective décidée : {wave['title']}",
+            )
+        await record_meetings(api, network, held, story)
+    finally:
+        await api.close()
+    return PeopleOutcome(cases, story.outcomes, len(held), wave["status"] if wave else None)
+
+
+async def set_deadlines(stack: Stack, network: SampleNetwork) -> None:
+    """The network's deadlines: acknowledge within 48 h, answer within 15 days."""
     async with client(stack, "actions", network) as http:
-        for listed in await _actions(http, network, source="degradation"):
-            action = listed
-            url = f"{base}/{action['action_id']}"
-            if action["status"] == "draft":
-                where = action.get("site_id") or "reseau"
-                action = (
-                    (
-                        await http.patch(
-                            url,
-                            json={
-                                "expected_revision": action["revision"],
-                                "owner": f"resp-{where}",
-                                "due_date": (network.today + timedelta(days=30)).isoformat(),
-                                "measures": [
-                                    "Analyser la cause avec l'équipe du site",
-                                    "Corriger et informer les apprenants",
-                                ],
-                            },
-                        )
-                    )
-                    .raise_for_status()
-                    .json()
-                )
-                for step in STEPS:
-                    action = (
-                        (
-                            await http.post(
-                                f"{url}/transitions",
-                                json={"to": step, "expected_revision": action["revision"]},
-                            )
-                        )
-                        .raise_for_status()
-                        .json()
-                    )
-            if action["status"] == "done":
-                action = (await http.post(f"{url}/evaluation")).raise_for_status().json()
-            outcomes[f"{action['title']} → {action['status']}"] += 1
-    return outcomes
+        body = {"acknowledge_within_hours": ACKNOWLEDGE_HOURS, "answer_within_days": ANSWER_DAYS}
+        url = f"/v1/networks/{network.network_id}/settings/deadlines"
+        (await http.put(url, json=body)).raise_for_status()
 
 
-async def readiness(stack: Stack, network: SampleNetwork) -> Counter[str]:
-    """The reporter's readiness gaps, counted by code."""
+async def readiness(stack: Stack, network: SampleNetwork) -> list[dict[str, Any]]:
+    """The reporter's readiness gaps, each with its code, site, subject and message."""
     async with client(stack, "reporter", network) as http:
         body = (
             (await http.get(f"/v1/networks/{network.network_id}/readiness"))
             .raise_for_status()
             .json()
         )
-    gaps = body.get("findings", []) if isinstance(body, dict) else body  # the JSON key stays
-    return Counter(str(f.get("code", "?")) for f in gaps)
+    gaps: list[dict[str, Any]] = body.get("findings", []) if isinstance(body, dict) else body
+    return gaps  # the JSON key stays "findings"
 
 
 async def backlog(stack: Stack, service: str) -> int:

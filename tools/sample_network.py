@@ -3,18 +3,24 @@
 Pure generation (no I/O) so that the main job and tests get the same data for the same
 seed. Every site runs a weekly session (fewer learners in August, none at Christmas);
 learners answer the hot survey at about 80 % and the cold one, four weeks later, at about
-40 %; funders, trainers and companies answer a cold survey at about 40 %. Scenarios, dated
-relative to ``today`` (the day the demo's quality lead closes the actions):
+40 %; funders, trainers and companies answer a cold survey at about 40 %. Nothing is dated
+on or after ``today`` (the day the demo runs): the data ends yesterday. Scenarios, dated
+relative to today:
 
-* a Formation-Dynamix-like online-platform outage at a few sites from four weeks before
+* a Formation-Dynamix-like online-platform outage at a few sites from eleven weeks before
   today: platform ratings drop, comments (in French) blame the platform, hazards are
-  reported; it is fixed at every degraded site but the last one: from tomorrow their
-  learners rate the platform as before;
-* a trainer-related drop at one other site over the same weeks, fixed from tomorrow;
-* a wave of funder complaints (missing attendance certificates) three weeks before today.
+  reported; it is fixed six weeks before today at every degraded site but the last one,
+  whose learners go on rating the platform low;
+* a trainer-related drop at one other site from the same week, fixed five weeks before
+  today (the trainer is replaced);
+* now and then, a trainer reports a learner's difficulty;
+* a wave of funder complaints (missing attendance certificates) about two months before
+  today;
+* a complaint received yesterday, whose answer is still due today.
 
-The data runs two weeks past today, so the improvement actions taken today can be
-evaluated on the answers given after them.
+So the people of the demo (``tools.demo_loop``) act in data time: they analyse and answer
+as the weeks go, validate plans in the monthly analysis meeting, and evaluate the measures
+on the real weeks of answers given after them.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from boucle_contracts.common import ContractModel, RespondentRole, StakeholderRole, TrainingRef
 from boucle_contracts.feedback.v1 import Comment, ScaleAnswer, SurveyKind, SurveyResponseSubmitted
@@ -72,9 +79,12 @@ PRAISE = (
     "Bonne organisation des sessions.",
 )
 DIMENSIONS = ("overall", "platform", "trainer", "content")
-ONSET_WEEKS = 4  # the incidents start this many weeks before today
-AFTER_DAYS = 14  # data after today: the evaluation window of the demo's actions
-COMPLAINT_WAVE_WEEKS = 3
+ONSET_WEEKS = 11  # the incidents start this many weeks before today
+PLATFORM_FIX_WEEKS = 6  # the platform is fixed (all sites but one) this many weeks before today
+TRAINER_FIX_WEEKS = 5  # the trainer is replaced this many weeks before today
+EVALUATION_DAYS = 28  # the window a measure's effect is read on, before and after it
+COMPLAINT_WAVE_WEEKS = (9, 7)  # funder complaints from/to this many weeks before today
+DIFFICULTY_SHARE = 0.03  # site-weeks where a trainer reports a learner's difficulty
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,22 +110,39 @@ class SampleNetwork:
 
     @property
     def start(self) -> datetime:
-        """Monday of the first week (the data ends ``AFTER_DAYS`` after today)."""
-        last_monday = self.today + timedelta(days=AFTER_DAYS) - timedelta(days=self.today.weekday())
-        return datetime.combine(last_monday - timedelta(weeks=self.weeks - 1), time(), UTC)
+        """Monday of the first week (the last one is this week, cut at today)."""
+        this_monday = self.today - timedelta(days=self.today.weekday())
+        return datetime.combine(this_monday - timedelta(weeks=self.weeks - 1), time(), UTC)
 
     @property
     def end(self) -> datetime:
-        return self.start + timedelta(weeks=self.weeks)
+        """Today, 00:00 UTC: nothing is dated after yesterday."""
+        return self.today_dt
 
-    @property
-    def fixed_at(self) -> datetime:
-        """When the improvement actions take effect: tomorrow, 00:00 UTC."""
-        return datetime.combine(self.today + timedelta(days=1), time(), UTC)
+    def _monday_before(self, weeks: int) -> datetime:
+        day = self.today - timedelta(weeks=weeks)
+        return datetime.combine(day - timedelta(days=day.weekday()), time(), UTC)
 
     @property
     def onset(self) -> datetime:
-        return datetime.combine(self.today - timedelta(weeks=ONSET_WEEKS), time(), UTC)
+        """Monday the outage and the trainer's drop start."""
+        return self._monday_before(ONSET_WEEKS)
+
+    @property
+    def fixed_at(self) -> datetime:
+        """Monday the platform is fixed (at every degraded site but the last)."""
+        return self._monday_before(PLATFORM_FIX_WEEKS)
+
+    @property
+    def complaint_wave(self) -> tuple[datetime, datetime]:
+        """Mondays of the first and the last week of the funders' complaints."""
+        first, last = (self._monday_before(w) for w in COMPLAINT_WAVE_WEEKS)
+        return first, last
+
+    @property
+    def trainer_fixed_at(self) -> datetime:
+        """Monday the trainer of the trainer site is replaced."""
+        return self._monday_before(TRAINER_FIX_WEEKS)
 
     @property
     def platform_sites(self) -> tuple[str, ...]:
@@ -137,11 +164,53 @@ class SampleNetwork:
         return site in self.platform_sites or site == self.trainer_site
 
     def submissions(self) -> Iterator[Submission]:
+        """Every fact of the sample, none dated today or later."""
         rng = random.Random(self.seed)
         for week in range(self.weeks):
             monday = self.start + timedelta(weeks=week)
             for site in self.sites:
-                yield from self._site_week(rng, site, week, monday)
+                for item in self._site_week(rng, site, week, monday):
+                    if fact_time(item.payload) < self.end:
+                        yield item
+        yield self._latest_complaint()
+
+    def complaints_still_due(self, answer_days: int) -> set[str]:
+        """Complaints received less than ``answer_days`` ago: on the day of the audit, their
+        answer may rightly still be to come (the latest one, received yesterday, surely)."""
+        since = self.today_dt - timedelta(days=answer_days)
+        return {
+            s.payload.complaint_id
+            for s in self.submissions()
+            if isinstance(s.payload, ComplaintReceived) and s.payload.received_at >= since
+        }
+
+    @property
+    def latest_complaint_id(self) -> str:
+        """The complaint received yesterday afternoon, whose answer is still due today."""
+        return f"rec-{self.sites[-1]}-{self.today_dt - timedelta(hours=9):%Y%m%d}"
+
+    def _latest_complaint(self) -> Submission:
+        """A complaint received yesterday afternoon: on the day of the audit its answer is
+        still due (the one readiness gap the sample plants on purpose)."""
+        site, received = self.sites[-1], self.today_dt - timedelta(hours=9)
+        return Submission(
+            site,
+            "complaints",
+            ComplaintReceived(
+                complaint_id=self.latest_complaint_id,
+                received_at=received,
+                channel=ReceptionChannel.EMAIL,
+                complainant_role=StakeholderRole.LEARNER,
+                subject="Salle de formation trop froide",
+                description="Le chauffage ne fonctionnait pas pendant la séance de l'après-midi.",
+                category_hint="organisation",
+                training=TrainingRef(
+                    programme_id=PROGRAMME_ID,
+                    session_id=f"{site}-w{self.weeks - 1:03d}",
+                    trainer_ids=(trainer_of(site),),
+                ),
+            ),
+        )
 
     def _site_week(
         self, rng: random.Random, site: str, week: int, monday: datetime
@@ -150,7 +219,7 @@ class SampleNetwork:
             return  # Christmas break
         session = f"{site}-w{week:03d}"
         training = TrainingRef(
-            programme_id="prog-gestion-projet", session_id=session, trainer_ids=(f"fmt-{site}",)
+            programme_id=PROGRAMME_ID, session_id=session, trainer_ids=(f"fmt-{site}",)
         )
         size = rng.randint(10, 13) if self.large(site) else rng.randint(4, 6)
         if monday.month == 8:
@@ -206,7 +275,8 @@ class SampleNetwork:
         self, rng: random.Random, site: str, session: str, monday: datetime, training: TrainingRef
     ) -> Iterator[Submission]:
         outage = self._platform_down(site, monday + timedelta(days=3))
-        wave = timedelta(0) <= self.today_dt - monday <= timedelta(weeks=COMPLAINT_WAVE_WEEKS)
+        first, last = self.complaint_wave
+        wave = first <= monday <= last
         if outage and rng.random() < 0.7:
             yield Submission(
                 site,
@@ -221,6 +291,23 @@ class SampleNetwork:
                     description="Les apprenants ne peuvent pas se connecter aux modules.",
                     learners_affected=rng.randint(5, 14),
                     category_hint="platform",
+                    training=training,
+                ),
+            )
+        if rng.random() < DIFFICULTY_SHARE:
+            yield Submission(
+                site,
+                "hazards",
+                HazardReported(
+                    incident_id=f"dif-{session}",
+                    kind=IncidentKind.DIFFICULTY,
+                    occurred_at=monday + timedelta(days=2, hours=10),
+                    reported_at=monday + timedelta(days=2, hours=16),
+                    reported_by_role=StakeholderRole.TRAINER,
+                    summary="Apprenant en difficulté sur le module de planification",
+                    description="Retard important sur les exercices, demande d'aide répétée.",
+                    learners_affected=1,
+                    category_hint="content",
                     training=training,
                 ),
             )
@@ -258,7 +345,7 @@ class SampleNetwork:
         return at < self.fixed_at or site in self.unfixed_sites
 
     def _trainer_down(self, site: str, at: datetime) -> bool:
-        return site == self.trainer_site and self.onset <= at < self.fixed_at
+        return site == self.trainer_site and self.onset <= at < self.trainer_fixed_at
 
     def _response(
         self,
@@ -310,6 +397,15 @@ class SampleNetwork:
         )
 
 
+def fact_time(payload: ContractModel) -> datetime:
+    """When the fact happened (or was recorded), for the cut at today."""
+    for name in ("submitted_at", "received_at", "reported_at", "dropped_at", "enrolled_at"):
+        value = getattr(payload, name, None)
+        if isinstance(value, datetime):
+            return value
+    raise TypeError(f"no date on {type(payload).__name__}")
+
+
 def site_names(count: int) -> tuple[str, ...]:
     return tuple(
         CITIES[i % len(CITIES)] + (f"-{i // len(CITIES)}" if i >= len(CITIES) else "")
@@ -327,3 +423,113 @@ def sample_network(
         seed=seed,
         today=today or datetime.now(UTC).date(),
     )
+
+
+# --- the names people read (the network's referential) ----------------------------------
+
+SITE_LABELS = {
+    "lyon": "Lyon Part-Dieu",
+    "paris-11": "Paris 11e",
+    "marseille": "Marseille Saint-Charles",
+    "lille": "Lille Europe",
+    "nantes": "Nantes Île de Nantes",
+    "bordeaux": "Bordeaux Mériadeck",
+    "toulouse": "Toulouse Compans",
+    "rennes": "Rennes Colombier",
+    "strasbourg": "Strasbourg Gare",
+    "montpellier": "Montpellier Antigone",
+    "grenoble": "Grenoble Europole",
+    "dijon": "Dijon Darcy",
+    "tours": "Tours Centre",
+    "rouen": "Rouen Saint-Sever",
+    "reims": "Reims Clairmarais",
+    "brest": "Brest Siam",
+}
+PROGRAMME_ID = "prog-gestion-projet"
+PROGRAMME_NAME = "Gestion de projet"
+FIRST_NAMES = (
+    "Camille", "Julien", "Sophie", "Nicolas", "Amélie", "Thomas", "Nadia", "Mathieu",
+    "Élodie", "Karim", "Pauline", "Hugo", "Inès", "Antoine", "Léa", "Romain",
+)  # fmt: skip
+SURNAMES = (
+    "Bernard", "Dubois", "Lefèvre", "Girard", "Roux", "Fontaine", "Chevalier", "Robin",
+    "Gauthier", "Morel", "Lambert", "Faure", "Mercier", "Blanc", "Guérin", "Boyer",
+)  # fmt: skip
+FEMININE = frozenset({"Camille", "Sophie", "Amélie", "Nadia", "Élodie", "Pauline", "Inès", "Léa"})
+# The network's own people: quality lead, direction, information systems.
+QUALITY_LEAD = "resp-qualite-reseau"
+DIRECTOR = "dir-reseau"
+IT_MANAGER = "resp-si-reseau"
+NETWORK_PEOPLE = (
+    (QUALITY_LEAD, "Claire Martin", "quality_lead", "Responsable qualité du réseau"),
+    (DIRECTOR, "Henri Dubois", "director", "Directeur du réseau"),
+    (IT_MANAGER, "Olivier Garnier", "it_manager", "Responsable des systèmes d'information"),
+)
+# The same people as the local sign-in provider's demo users (deploy/local/oidc/config.json).
+KNOWN_MANAGERS = {"lyon": "Karim Benali", "paris-11": "Sophie Leroy"}
+
+
+def site_label(site: str) -> str:
+    """``lyon`` → "Lyon Part-Dieu"; ``lyon-1`` (beyond the sixteen cities) → "Lyon Part-Dieu 2"."""
+    if site in SITE_LABELS:
+        return SITE_LABELS[site]
+    city, _, number = site.rpartition("-")
+    return f"{SITE_LABELS.get(city, city.title())} {int(number) + 1}"
+
+
+def site_manager(site: str) -> str:
+    return f"resp-{site}"
+
+
+def trainer_of(site: str) -> str:
+    return f"fmt-{site}"
+
+
+def _first_name(index: int, offset: int) -> str:
+    return FIRST_NAMES[(index + offset) % len(FIRST_NAMES)]
+
+
+def person_name(index: int, offset: int) -> str:
+    surname = SURNAMES[(index * 7 + offset) % len(SURNAMES)]
+    return f"{_first_name(index, offset)} {surname}"
+
+
+def names_of(network: SampleNetwork) -> dict[str, str]:
+    """Person id → name, for what the demo writes (meeting decisions, summary)."""
+    people = {pid: name for pid, name, _, _ in NETWORK_PEOPLE}
+    for index, site in enumerate(network.sites):
+        people[site_manager(site)] = KNOWN_MANAGERS.get(site) or person_name(index, 3)
+        people[trainer_of(site)] = person_name(index, 12)
+    return people
+
+
+def referential(network: SampleNetwork) -> dict[str, Any]:
+    """The body of ``PUT /v1/networks/{n}/referential``: sites, programme, people."""
+    names = names_of(network)
+    people: list[dict[str, Any]] = [
+        {"person_id": pid, "name": name, "role": role, "title": title}
+        for pid, name, role, title in NETWORK_PEOPLE
+    ]
+    for index, site in enumerate(network.sites):
+        label = site_label(site)
+        people += [
+            {
+                "person_id": site_manager(site),
+                "name": names[site_manager(site)],
+                "role": "site_manager",
+                "title": f"Responsable du site {label}",
+                "site_id": site,
+            },
+            {
+                "person_id": trainer_of(site),
+                "name": names[trainer_of(site)],
+                "role": "trainer",
+                "title": "Formatrice" if _first_name(index, 12) in FEMININE else "Formateur",
+                "site_id": site,
+            },
+        ]
+    return {
+        "sites": [{"site_id": s, "name": site_label(s)} for s in network.sites],
+        "programmes": [{"programme_id": PROGRAMME_ID, "name": PROGRAMME_NAME}],
+        "people": people,
+    }

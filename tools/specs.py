@@ -38,6 +38,8 @@ from boucle_console.settings import ConsoleSettings
 from boucle_reporter.app import create_app as create_reporter
 from boucle_reporter.settings import ReporterSettings
 from boucle_runtime.specs import build_app, openapi_document, render, service_specs
+from boucle_surveys.app import create_app as create_surveys
+from boucle_surveys.settings import SurveysSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 REGENERATE = "run `make specs` (or `.venv/bin/python tools/specs.py export`) and commit"
@@ -60,6 +62,7 @@ SERVICES: tuple[Service[Any], ...] = (
     Service("analyzer", create_analyzer, AnalyzerSettings),
     Service("actions", create_actions, ActionsSettings),
     Service("reporter", create_reporter, ReporterSettings),
+    Service("surveys", create_surveys, SurveysSettings),
 )
 # Services without a broker (web front ends): openapi.json and .env.example, no asyncapi.json.
 HTTP_ONLY: tuple[Service[Any], ...] = (Service("console", create_console, ConsoleSettings),)

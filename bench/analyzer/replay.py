@@ -3,7 +3,9 @@
 Live: each week's data arrives during the week; the runner runs on the Thursday after it and
 again two hours later (periodic runs). Import: the whole year arrives at once, then the
 runner runs until it has caught up. Event time must make both publish the same degradation
-events (ids and data-time dates) and leave the same degradations in the store.
+events (ids and data-time dates), leave the same degradations in the store, and group them
+into the same problems (the service's problem runner: same problem events, ids, kinds,
+data-time dates and degradations).
 """
 
 from __future__ import annotations
@@ -16,13 +18,16 @@ from prometheus_client import CollectorRegistry
 from bench.analyzer.network import NETWORK
 from bench.analyzer.sparse_network import SparseNetwork
 from boucle_analyzer.adapters.memory import InMemoryCommentStore, InMemoryDegradationStore
+from boucle_analyzer.adapters.memory_problems import InMemoryProblemStore
 from boucle_analyzer.detection_runner import DetectionRunner
 from boucle_analyzer.domain.detection import WEEK, DetectionConfig, ScopeSeries
 from boucle_analyzer.domain.figures import snapshot_from
 from boucle_analyzer.domain.ports import FigureQuery
 from boucle_analyzer.metrics import AnalyzerMetrics
+from boucle_analyzer.problem_runner import ProblemRunner
 from boucle_contracts.common import Period
 from boucle_contracts.metrics.v1 import Granularity, ScopeMetricsUpdated
+from boucle_contracts.problems.v1 import ProblemOpenedV1, ProblemResolvedV1, ProblemUpdatedV1
 from boucle_contracts.registry import AnyEvent
 from boucle_contracts.scope import ScopeLevel
 from boucle_contracts.signals.v1 import DegradationDetectedV1, DegradationResolvedV1
@@ -86,18 +91,20 @@ async def _run(runner: DetectionRunner) -> None:
 
 async def replay(network: SparseNetwork, config: DetectionConfig, *, live: bool) -> dict[str, Any]:
     figures = ArrivingFigures(network)
-    store, sink = InMemoryDegradationStore(), Sink()
+    store, sink, problems = InMemoryDegradationStore(), Sink(), InMemoryProblemStore()
+    comments = InMemoryCommentStore()
 
     def runner(now: datetime) -> DetectionRunner:
         return DetectionRunner(
             figures=figures,
             degradations=store,
-            comments=InMemoryCommentStore(),
+            comments=comments,
             publisher=sink,
             metrics=AnalyzerMetrics(CollectorRegistry()),
             config=config,
             max_weeks_per_run=8,
             clock=lambda: now,
+            problems=ProblemRunner(problems=problems, comments=comments, publisher=sink),
         )
 
     arrivals = network.week_starts if live else network.week_starts[-1:]
@@ -119,7 +126,23 @@ async def replay(network: SparseNetwork, config: DetectionConfig, *, live: bool)
         (d.degradation_id, str(d.resolved_week))
         for d in await store.degradations(network_id=NETWORK, open_only=False)
     )
-    return {"detected": detected, "resolved": resolved, "stored": stored}
+    problem_events = [
+        (
+            e.type,
+            e.data.problem_id,
+            e.id,
+            e.time.isoformat(),
+            tuple(sorted(e.data.degradation_ids)),
+        )
+        for e in sink.events
+        if isinstance(e, ProblemOpenedV1 | ProblemUpdatedV1 | ProblemResolvedV1)
+    ]
+    return {
+        "detected": detected,
+        "resolved": resolved,
+        "stored": stored,
+        "problems": sorted(problem_events),
+    }
 
 
 async def compare(network: SparseNetwork, config: DetectionConfig) -> dict[str, Any]:
@@ -131,4 +154,6 @@ async def compare(network: SparseNetwork, config: DetectionConfig) -> dict[str, 
         "same_detected": live["detected"] == imported["detected"],
         "same_resolved": live["resolved"] == imported["resolved"],
         "same_stored": live["stored"] == imported["stored"],
+        "live_problem_events": len(live["problems"]),
+        "same_problems": live["problems"] == imported["problems"],
     }

@@ -3,6 +3,13 @@
     .venv/bin/python -m bench.analyzer.sensitivity --networks 8 --calm 8
     .venv/bin/python -m bench.analyzer.sensitivity --calibrate --calm 20
     .venv/bin/python -m bench.analyzer.sensitivity --quick           # smoke, a few seconds
+    .venv/bin/python -m bench.analyzer.sensitivity --problems spacy  # + problems and themes
+    .venv/bin/python -m bench.analyzer.sensitivity --sites 300 --networks 1 --calm 1
+    .venv/bin/python -m bench.analyzer.sensitivity --problems plain --shared 0  # as before
+
+Problem networks also hold ``--shared`` problems (2 by default): one cause at 3-5 sites in
+the same weeks. Their site drops are scored apart (``shared:<size>``); the headline rating
+figures are those of single sites and trainers.
 
 Networks from ``bench.analyzer.sparse_network`` (40 sites, 8-15 responses per site and week,
 two trainers per site). The detection domain runs week after week as the service does.
@@ -19,6 +26,8 @@ that also gate an opening are left out).
 ``--replay`` also runs the service's detection runner (in-memory stores, no broker) twice on
 one network: live (each week's data arrives after the week, the runner runs daily) and as a
 historical import (all the data, then the runner), and compares the degradation events.
+``--grouping-before FILE`` (with ``--problems``) also groups the same degradations with
+another ``domain/problems.py`` (e.g. ``git show HEAD:...``) and scores its problems.
 ``--before FILE`` scores another detection module (e.g. today's, from
 ``git show HEAD:services/analyzer/src/boucle_analyzer/domain/detection.py``) on the same
 networks, with its own default configuration.
@@ -41,11 +50,17 @@ from types import ModuleType
 from typing import Any
 
 from bench.analyzer.network import median
+from bench.analyzer.problem_quality import (
+    ClassifiedPool,
+    detect_weeks,
+    group_problems,
+    score_problems,
+)
 from bench.analyzer.replay import compare
-from bench.analyzer.sparse_network import Injected, SparseNetwork, generate
+from bench.analyzer.sparse_network import Injected, SparseNetwork, generate, matches
 from boucle_analyzer.domain import detection
-from boucle_analyzer.domain.detection import WEEK, Degradation, DetectionConfig
-from boucle_contracts.scope import ScopeLevel
+from boucle_analyzer.domain import problems as problems_module
+from boucle_analyzer.domain.detection import WEEK, DetectionConfig
 from boucle_contracts.signals.v1 import Metric
 
 TARGETS = {
@@ -77,20 +92,6 @@ def detect(
     return opened, len(weeks) * len(network.sites)
 
 
-def _matches(injected: Injected, found: Degradation, network: SparseNetwork) -> bool:
-    scope = found.scope
-    trainers = (injected.trainer,) if injected.trainer else network.trainers[injected.site]
-    at_site = scope.level is ScopeLevel.SITE and scope.site_id == injected.site
-    at_trainer = scope.level is ScopeLevel.TRAINER and scope.trainer_id in trainers
-    if not (at_site or at_trainer):
-        return False
-    if injected.kind == "complaints":
-        return found.metric is Metric.COMPLAINT_RATE and found.dimension is None
-    if found.metric is Metric.MEAN_SATISFACTION:
-        return found.dimension == injected.dimension
-    return found.metric is Metric.SATISFACTION_RATE and injected.dimension == "overall"
-
-
 def score(networks: Sequence[tuple[SparseNetwork, list[Any], int]]) -> dict[str, Any]:
     """Recall, delays and false alarms over several networks."""
     delays: list[tuple[Injected, float | None]] = []
@@ -102,7 +103,7 @@ def score(networks: Sequence[tuple[SparseNetwork, list[Any], int]]) -> dict[str,
             for found in opened:
                 opens_at = found.opened_week + WEEK
                 in_time = injected.onset <= opens_at <= injected.end + timedelta(weeks=2)
-                if in_time and _matches(injected, found, network):
+                if in_time and matches(injected, found, network):
                     true_ids.add(found.degradation_id)
                     delay = (opens_at - injected.onset) / timedelta(days=1)
                     best = delay if best is None else min(best, delay)
@@ -110,7 +111,8 @@ def score(networks: Sequence[tuple[SparseNetwork, list[Any], int]]) -> dict[str,
         false_alarms += sum(d.degradation_id not in true_ids for d in opened)
         site_weeks += weeks
         opened_total += len(opened)
-    ratings = [(i, d) for i, d in delays if i.kind in ("rating", "trainer")]
+    # one site's drop or one trainer's: the headline figures, comparable with --shared 0
+    ratings = [(i, d) for i, d in delays if i.kind in ("rating", "trainer") and not i.group]
 
     def recall(chosen: list[tuple[Injected, float | None]], days: float = math.inf) -> Any:
         if not chosen:
@@ -123,7 +125,7 @@ def score(networks: Sequence[tuple[SparseNetwork, list[Any], int]]) -> dict[str,
 
     by_kind: dict[str, list[tuple[Injected, float | None]]] = {}
     for injected, found_delay in delays:
-        label = f"{injected.kind}:{injected.size:g}"
+        label = f"{'shared' if injected.group else injected.kind}:{injected.size:g}"
         by_kind.setdefault(label, []).append((injected, found_delay))
     return {
         "injected": len(delays),
@@ -185,8 +187,8 @@ def _crossings(path: Sequence[float], h: float) -> int:
     return count
 
 
-def _load(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("detection_before", path)
+def _load(path: Path, name: str = "detection_before") -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -205,6 +207,18 @@ def main() -> None:
     parser.add_argument("--replay", action="store_true", help="live vs historical import")
     parser.add_argument("--before", type=Path, help="another detection module to score")
     parser.add_argument("--no-after", action="store_true", help="score --before only")
+    parser.add_argument(
+        "--grouping-before", type=Path, help="with --problems: another problems module to score"
+    )
+    parser.add_argument("--sites", type=int, default=40, help="sites per network")
+    parser.add_argument(
+        "--shared", type=int, default=2, help="shared problems (3-5 sites each) per network"
+    )
+    parser.add_argument(
+        "--problems",
+        choices=("plain", "spacy"),
+        help="add comments (classified by this analyser) and score the problems",
+    )
     arguments = parser.parse_args()
     started = time.perf_counter()
     config = DetectionConfig()
@@ -224,12 +238,22 @@ def _h(config: DetectionConfig) -> dict[str, float]:
 
 
 def _measure(arguments: argparse.Namespace, config: DetectionConfig) -> dict[str, Any]:
+    pool = None
+    if arguments.problems is not None:
+        pool = ClassifiedPool(arguments.problems)
+    sites, seed, shared = arguments.sites, arguments.seed, arguments.shared
     if arguments.quick:
-        problem = [generate(arguments.seed, sites=12, weeks=36)]
-        calm = [generate(arguments.seed + 500, sites=12, weeks=36, calm=True)]
+        problem = [generate(seed, sites=12, weeks=36, comments=pool, shared=shared)]
+        calm = [generate(seed + 500, sites=12, weeks=36, calm=True, comments=pool)]
     else:
-        problem = [generate(arguments.seed + i) for i in range(arguments.networks)]
-        calm = [generate(arguments.seed + 500 + i, calm=True) for i in range(arguments.calm)]
+        problem = [
+            generate(seed + i, sites=sites, comments=pool, shared=shared)
+            for i in range(arguments.networks)
+        ]
+        calm = [
+            generate(seed + 500 + i, sites=sites, calm=True, comments=pool)
+            for i in range(arguments.calm)
+        ]
     measured: dict[str, Any] = {}
     modules: dict[str, tuple[ModuleType, Any]] = {}
     if arguments.before is not None:
@@ -238,6 +262,11 @@ def _measure(arguments: argparse.Namespace, config: DetectionConfig) -> dict[str
     if not arguments.no_after:
         modules["after"] = (detection, config)
     for label, (module, module_config) in modules.items():
+        if label == "after" and pool is not None:
+            grouping = arguments.grouping_before
+            earlier = None if grouping is None else _load(grouping, "problems_before")
+            measured[label] = _with_problems(problem, calm, config, earlier)
+            continue
         problems = [(n, *detect(n, module_config, module)) for n in problem]
         calms = [(n, *detect(n, module_config, module)) for n in calm]
         measured[label] = score(problems + calms) | {
@@ -246,6 +275,32 @@ def _measure(arguments: argparse.Namespace, config: DetectionConfig) -> dict[str
     if arguments.replay:
         measured["replay"] = asyncio.run(compare(problem[0], config))
     return measured
+
+
+def _with_problems(
+    problem: Sequence[SparseNetwork],
+    calm: Sequence[SparseNetwork],
+    config: DetectionConfig,
+    grouping_before: ModuleType | None = None,
+) -> dict[str, Any]:
+    """The degradation scores and the problem scores of the same runs (and, with
+    ``grouping_before``, that grouping's problem scores on the same degradations)."""
+    detected = [(n, *detect_weeks(n, config)) for n in [*problem, *calm]]
+    degradations = [(n, opened, sites) for n, opened, _, sites in detected]
+    calms = degradations[len(problem) :]
+    result = score(degradations) | {
+        "calm_networks": score(calms)["false_alarms_per_1000_site_weeks"]
+    }
+    groupings = {"problems": problems_module}
+    if grouping_before is not None:
+        groupings = {"problems_grouping_before": grouping_before} | groupings
+    for label, module in groupings.items():
+        runs = [
+            (n, opened, group_problems(n, weeks, module), sites)
+            for n, opened, weeks, sites in detected
+        ]
+        result[label] = score_problems(runs)
+    return result
 
 
 if __name__ == "__main__":

@@ -17,8 +17,8 @@ set -eu
 
 service="${BOUCLE_SERVICE:-}"
 case "$service" in
-  collector|analyzer|actions|reporter) ;;
-  *) echo "entrypoint: BOUCLE_SERVICE must be collector|analyzer|actions|reporter (got '$service')" >&2
+  collector|analyzer|actions|reporter|console|surveys) ;;
+  *) echo "entrypoint: BOUCLE_SERVICE must be collector|analyzer|actions|reporter|console|surveys (got '$service')" >&2
      exit 64 ;;
 esac
 

@@ -16,6 +16,12 @@ started=()
 
 cleanup() {
   local status=$?
+  # BOUCLE_KEEP_SERVICES=1 (make demo KEEP_RUNNING=1): a command that succeeded leaves what
+  # it runs on up, as the services it left running need Kafka and FerretDB.
+  if [[ "${BOUCLE_KEEP_SERVICES:-}" == 1 && "$status" == 0 && ${#started[@]} -gt 0 ]]; then
+    echo "[with-services] left running: ${started[*]} (stop: deploy/local/services.sh stop)" >&2
+    exit 0
+  fi
   for name in "${started[@]}"; do "$SERVICES" stop "$name" || true; done
   exit "$status"
 }

@@ -17,6 +17,8 @@ from boucle_console.session import COOKIE, SessionCodec
 from boucle_contracts import kafka as wire
 from boucle_contracts.examples import example_of
 from boucle_contracts.incidents.v1 import ComplaintReceivedV1
+from boucle_contracts.problems.v1 import ProblemOpenedV1
+from boucle_contracts.scope import Scope, ScopeLevel
 from tests.stack import running
 from tools.localstack import Stack, StackConfig
 
@@ -42,9 +44,65 @@ def console_stack(
         yield stack
 
 
-async def publish_complaint(stack: Stack, site: str, subject: str, network: str = NET) -> None:
+async def _publish(stack: Stack, event: Any) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=stack.config.kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            f"{stack.config.topic_prefix}{event.TOPIC}",
+            event.to_json_bytes(),
+            key=event.partition_key,
+            headers=[(k, v.encode()) for k, v in wire.headers_for(event).items()],
+        )
+    finally:
+        await producer.stop()
+
+
+async def publish_problem(
+    stack: Stack, sites: tuple[str, ...], complaint_ids: tuple[str, ...] = ()
+) -> str:
+    """A problem as the analyzer publishes it (the example's figures, moved to ``sites``);
+    the actions service drafts an action from it. Returns the problem's id."""
+    base = example_of(ProblemOpenedV1).data
+    problem_id = f"pb-{uuid.uuid4().hex[:10]}"
+
+    def at(site: str) -> Scope:
+        return Scope(level=ScopeLevel.SITE, network_id=NET, site_id=site)
+
+    degradations = tuple(
+        d.model_copy(
+            update={
+                "degradation_id": f"deg-{problem_id}-{n}",
+                "scope": at(sites[n % len(sites)]).model_copy(update={"dimension": d.dimension}),
+            }
+        )
+        for n, d in enumerate(base.degradations)
+    )
+    data = base.model_copy(
+        update={
+            "problem_id": problem_id,
+            "scopes": tuple(at(s) for s in sites),
+            "degradations": degradations,
+            "degradation_ids": tuple(d.degradation_id for d in degradations),
+            "complaint_ids": complaint_ids,
+        }
+    )
+    event = ProblemOpenedV1.create(
+        data=data,
+        network_id=NET,
+        site_id=sites[0] if len(sites) == 1 else None,
+        source="/analyzer",
+        event_id=f"evt-{uuid.uuid4().hex}",
+    )
+    await _publish(stack, event)
+    return problem_id
+
+
+async def publish_complaint(
+    stack: Stack, site: str, subject: str, network: str = NET, *, hours_ago: float = 2
+) -> None:
     base = example_of(ComplaintReceivedV1)
-    received = datetime.now(UTC) - timedelta(hours=2)
+    received = datetime.now(UTC) - timedelta(hours=hours_ago)
     event = ComplaintReceivedV1.create(
         data=base.data.model_copy(
             update={
@@ -58,17 +116,7 @@ async def publish_complaint(stack: Stack, site: str, subject: str, network: str 
         source="/collector/api",
         event_id=f"evt-{uuid.uuid4().hex}",
     )
-    producer = AIOKafkaProducer(bootstrap_servers=stack.config.kafka_bootstrap, acks="all")
-    await producer.start()
-    try:
-        await producer.send_and_wait(
-            f"{stack.config.topic_prefix}{event.TOPIC}",
-            event.to_json_bytes(),
-            key=event.partition_key,
-            headers=[(k, v.encode()) for k, v in wire.headers_for(event).items()],
-        )
-    finally:
-        await producer.stop()
+    await _publish(stack, event)
 
 
 def token(stack: Stack, role: str, sites: tuple[str, ...] = (), **claims: Any) -> str:
@@ -122,3 +170,16 @@ def csrf(html: str) -> str:
     found = CSRF_FIELD.search(html)
     assert found, "the page has no form with a CSRF token"
     return found.group(1)
+
+
+def draft_of(stack: Stack, problem_id: str, timeout: float = 40) -> dict[str, Any]:
+    """The action the actions service drafted from the problem ``problem_id``."""
+    deadline = time.monotonic() + timeout
+    with api(stack) as http:
+        while time.monotonic() < deadline:
+            listed = http.get("/actions", params={"source": "degradation", "limit": 200})
+            for action in listed.json()["items"]:
+                if (action.get("evidence") or {}).get("problem_id") == problem_id:
+                    return dict(action)
+            time.sleep(0.3)
+    raise AssertionError(f"no draft for problem {problem_id!r} within {timeout} s")

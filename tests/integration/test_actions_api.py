@@ -609,3 +609,88 @@ async def test_a_request_id_is_scoped_to_the_site_it_was_first_used_for(service:
 
         assert (await paris.get(f"{base}/actions")).json()["total"] == 0
         assert (await paris.get(f"{base}/meetings")).json()["total"] == 0
+
+
+async def test_acts_recorded_after_the_fact_through_the_api(service: Service) -> None:
+    """``occurred_at`` on case and action transitions, creation and evaluation: the act's
+    date in the history and the events, ``recorded_at`` beside it; 422 when it is in the
+    future or before the item's last act."""
+    received = datetime.now(UTC).replace(microsecond=0) - timedelta(days=60)
+    await service.publish(complaint("lyon", 7, received))
+    (case,) = await open_cases(service, 1)
+    url = f"/v1/networks/{NET}/cases/{case['case_id']}"
+
+    def at(days: float) -> str:
+        return (received + timedelta(days=days)).isoformat()
+
+    async with service.client() as lead:
+        early = await lead.post(
+            f"{url}/transitions",
+            json={"to": "acknowledged", "expected_revision": 1, "occurred_at": at(-1)},
+        )
+        future = await lead.post(
+            f"{url}/transitions",
+            json={"to": "acknowledged", "expected_revision": 1, "occurred_at": at(61)},
+        )
+        naive = await lead.post(
+            f"{url}/transitions",
+            json={"to": "acknowledged", "expected_revision": 1, "occurred_at": "2025-03-18T10:00"},
+        )
+        acknowledged = await lead.post(
+            f"{url}/transitions",
+            json={"to": "acknowledged", "expected_revision": 1, "occurred_at": at(1)},
+        )
+        created = await lead.post(
+            f"/v1/networks/{NET}/actions",
+            json={
+                "title": "Renforcer l'hébergement",
+                "problem": "Coupures.",
+                "case_id": case["case_id"],
+                "site_id": "lyon",
+                "measures": ["Changer d'hébergeur"],
+                "owner": "usr-owner",
+                "due_date": (received + timedelta(days=30)).date().isoformat(),
+                "occurred_at": at(3),
+            },
+        )
+        action_url = f"/v1/networks/{NET}/actions/{created.json()['action_id']}"
+        validated = await lead.post(
+            f"{action_url}/transitions",
+            json={"to": "validated", "expected_revision": 1, "occurred_at": at(5)},
+        )
+        out_of_order = await lead.post(
+            f"{action_url}/transitions",
+            json={"to": "in_progress", "expected_revision": 2, "occurred_at": at(4)},
+        )
+        for revision, (to, day) in enumerate((("in_progress", 6), ("done", 20)), start=2):
+            moved = await lead.post(
+                f"{action_url}/transitions",
+                json={"to": to, "expected_revision": revision, "occurred_at": at(day)},
+            )
+            assert moved.status_code == 200, moved.text
+        evaluated = await lead.post(f"{action_url}/evaluation", json={"occurred_at": at(50)})
+
+    for refused in (early, future, out_of_order):
+        assert refused.status_code == 422, refused.text
+        (problem,) = refused.json()["detail"]
+        assert problem["loc"] == ["body", "occurred_at"]
+    assert "future" in future.json()["detail"][0]["msg"]
+    assert naive.status_code == 422
+    assert acknowledged.status_code == 200, acknowledged.text
+    assert acknowledged.json()["acknowledged_at"] == at(1).replace("+00:00", "Z")
+    history = acknowledged.json()["history"][-1]
+    assert history["at"] == at(1).replace("+00:00", "Z")
+    assert history["recorded_at"] > history["at"]
+    assert created.status_code == 201, created.text
+    assert created.json()["created_at"] == at(3).replace("+00:00", "Z")
+    assert validated.json()["validation"]["at"] == at(5).replace("+00:00", "Z")
+    assert evaluated.status_code == 200, evaluated.text
+    action = evaluated.json()
+    assert (action["started_at"], action["evaluations"][-1]["at"]) == (
+        at(6).replace("+00:00", "Z"),
+        at(50).replace("+00:00", "Z"),
+    )
+    events = await service.events(ACTIONS_TOPIC, 5)
+    moves = [e.data for e in events if e.type.endswith("action_transitioned.v1")]
+    assert [m.at for m in moves[:3]] == [received + timedelta(days=d) for d in (5, 6, 20)]
+    assert all(m.recorded_at is not None and m.recorded_at > m.at for m in moves)

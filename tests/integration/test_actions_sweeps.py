@@ -160,6 +160,61 @@ async def test_a_done_action_is_evaluated_by_the_sweep_once_its_window_has_passe
     assert types[-2:] == ["improvement_action_evaluated", "improvement_action_transitioned"]
 
 
+async def test_weeks_replayed_after_the_fact_evaluate_an_action_when_its_weeks_are_in(
+    world: World,
+) -> None:
+    """Acts recorded in data time (2025) while the clock says 2026: the sweep waits for the
+    analyzer's figures to reach the window's end, and dates the evaluation when they do."""
+    lead = Actor("usr-lead", may_validate=True)
+    world.clock.now = T0 + timedelta(days=400)
+    action = await world.actions.create(
+        network_id=SCOPE.network_id,
+        request_id="req-data-time",
+        details=ActionDetails(
+            title="Accueil",
+            problem="Accueil jugé froid",
+            owner="usr-o",
+            due_date=T0.date(),
+            measures=("Formation accueil",),
+            kpi=KpiTarget(metric=Metric.MEAN_SATISFACTION, target=4.5),
+        ),
+        scope=SCOPE,
+        actor="usr-lead",
+        occurred_at=T0,
+    )
+    for days, to in ((7, ActionStatus.VALIDATED), (8, ActionStatus.IN_PROGRESS)):
+        action = await world.actions.transition(
+            action,
+            to,
+            actor=lead,
+            expected_revision=action.revision,
+            occurred_at=T0 + timedelta(days=days),
+        )
+    done_at = T0 + timedelta(days=14)
+    action = await world.actions.transition(
+        action,
+        ActionStatus.DONE,
+        actor=lead,
+        expected_revision=action.revision,
+        occurred_at=done_at,
+    )
+    for n in range(2):
+        await world.kpis.keep_latest(snapshot=week(T0 - timedelta(days=14 - 7 * n), [3] * 40))
+
+    assert await world.actions.sweep_evaluations() == 0, "no figures after the action yet"
+    await world.kpis.keep_latest(snapshot=week(done_at, [5] * 40))
+    assert await world.actions.sweep_evaluations() == 0, "one week of two"
+    await world.kpis.keep_latest(snapshot=week(done_at + timedelta(days=7), [5] * 40))
+    assert await world.actions.sweep_evaluations() == 1
+
+    evaluated = await world.actions.get(SCOPE.network_id, action.action_id)
+    assert evaluated.status is ActionStatus.EFFECTIVE
+    (evaluation,) = evaluated.evaluations
+    assert evaluation.at == done_at + timedelta(days=14), "when the window's figures were in"
+    assert (evaluation.before_size, evaluation.after_size) == (80, 80)
+    assert evaluated.history[-1].recorded_at == world.clock.now
+
+
 async def test_events_left_in_an_outbox_by_a_crash_are_published_once(world: World) -> None:
     store = world.actions.actions
     action = await world.actions.create(
@@ -210,6 +265,6 @@ async def test_a_resolved_degradation_is_noted_once_on_its_undecided_draft(world
     assert noted is not None
     assert noted.status is ActionStatus.DRAFT
     (comment,) = noted.comments
-    assert comment.text.startswith("Dégradation deg-2025-0007 résolue le 2025-05-12")
+    assert comment.text.startswith("Dégradation deg-2025-0007 résolue le 12 mai 2025 : ")
     updated = [e for e in world.sink.events if e.type.endswith("improvement_action_updated.v1")]
     assert [e.data.fields for e in updated] == [("comments",)]

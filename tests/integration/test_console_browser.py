@@ -22,7 +22,9 @@ from boucle_console.session import COOKIE
 from tests.integration.console_support import (
     case_of,
     console_stack,
+    draft_of,
     publish_complaint,
+    publish_problem,
     session,
     token,
 )
@@ -124,6 +126,81 @@ async def test_a_site_manager_handles_a_complaint_in_chromium(stack: Stack) -> N
         await handle_complaint(page, subject, screenshot=SCREENSHOTS / "complaint-answer.png")
         assert await sections_with(page, subject) == ["Répondues"]
         await page.screenshot(path=SCREENSHOTS / "inbox-after-answer.png", full_page=True)
+        await browser.close()
+
+
+async def signed_in(playwright: Any, stack: Stack, role: str, sites: tuple[str, ...] = ()) -> Any:
+    """A browser whose context holds the session sign-in would leave for ``role``."""
+    browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    context = await browser.new_context(
+        locale="fr-FR", timezone_id="Europe/Paris", viewport={"width": 1280, "height": 860}
+    )
+    cookie = session(stack, token(stack, role, sites))
+    await context.add_cookies([{"name": COOKIE, "value": cookie, "url": stack["console"].url}])
+    return browser, await context.new_page()
+
+
+async def test_a_quality_lead_turns_a_problem_into_a_plan_the_direction_validates(
+    stack: Stack,
+) -> None:
+    problem_id = await publish_problem(stack, ("lyon",))
+    draft = draft_of(stack, problem_id)
+    base = stack["console"].url
+    problem_url = f"{base}/problems/{draft['action_id']}"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as playwright:
+        browser, page = await signed_in(playwright, stack, "quality_lead")
+        await page.goto(f"{base}/problems")
+        await page.screenshot(path=SCREENSHOTS / "problems.png", full_page=True)
+        await page.get_by_label("Site").select_option("lyon")
+        await page.get_by_role("button", name="Filtrer").click()
+        await page.get_by_role("link", name=draft["title"]).click()
+        assert page.url == problem_url
+        await expect(page.get_by_role("heading", name="Plan d'action")).to_be_visible()
+        await page.screenshot(path=SCREENSHOTS / "problem.png", full_page=True)
+        await page.get_by_label("Objectif").fill("Satisfaction moyenne de nouveau au-dessus de 4")
+        await page.get_by_label("Mesures").fill(
+            "Changer d'hébergeur de la plateforme\nFormer les formateurs à la plateforme"
+        )
+        await page.get_by_label("Responsable").fill("usr-resp-reseau")
+        await page.get_by_label("Échéance").fill("2027-03-31")
+        await page.get_by_role("button", name="Proposer le plan à la validation").click()
+        await expect(page.get_by_role("status")).to_have_text(
+            "Plan enregistré et proposé à la validation."
+        )
+        await expect(page.locator(".facts")).to_contain_text("À valider")
+        await browser.close()
+        browser, page = await signed_in(playwright, stack, "direction")
+        await page.goto(f"{base}/actions/{draft['action_id']}")
+        await page.screenshot(path=SCREENSHOTS / "plan-to-validate.png", full_page=True)
+        await page.get_by_role("button", name="Valider le plan").click()
+        await expect(page.get_by_role("status")).to_have_text("Plan validé.")
+        await browser.close()
+        browser, page = await signed_in(playwright, stack, "site_manager", ("paris",))
+        answer = await page.goto(problem_url)
+        assert answer is not None
+        assert answer.status == 403  # a crafted URL to another site's problem
+        await page.goto(f"{base}/problems")
+        assert await page.get_by_role("link", name=draft["title"]).count() == 0
+        await browser.close()
+        browser, page = await signed_in(playwright, stack, "site_manager", ("lyon",))
+        await page.goto(f"{base}/actions/{draft['action_id']}")
+        await page.get_by_label("Commentaire").fill("Hébergeur choisi, migration le 15")
+        await page.get_by_role("button", name="Enregistrer l'avancement").click()
+        await expect(page.get_by_role("status")).to_contain_text("mesures commencées")
+        await page.get_by_label("Référence du document").fill("Bon de commande 2026-118")
+        await page.get_by_role("button", name="Joindre la référence").click()
+        await expect(page.get_by_role("status")).to_have_text("Preuve jointe.")
+        await page.screenshot(path=SCREENSHOTS / "plan-progress.png", full_page=True)
+        await page.goto(f"{base}/meetings")
+        await page.screenshot(path=SCREENSHOTS / "meetings.png", full_page=True)
+        await browser.close()
+        browser, page = await signed_in(playwright, stack, "auditor", ("lyon",))
+        await page.goto(f"{base}/dossier")
+        await page.screenshot(path=SCREENSHOTS / "dossier.png", full_page=True)
+        assert await page.locator("main form").count() == 0  # downloads, no build form
+        await page.goto(f"{base}/actions/{draft['action_id']}")
+        assert await page.locator("main form").count() == 0  # no write control at all
         await browser.close()
 
 

@@ -10,7 +10,7 @@ import sys
 import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +19,11 @@ from bench.reporter.scenario import GAPS, NETWORK, NOW, PERIOD, gap_events, resp
 from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 
+from boucle_contracts.actions.v1 import AnalysisMeetingRecordedV1
 from boucle_contracts.common import RespondentRole
 from boucle_contracts.examples import EXAMPLES, example_of
 from boucle_contracts.feedback.v1 import SurveyResponseSubmittedV1
+from boucle_contracts.referential.v1 import PersonNamedV1, SiteNamedV1
 from boucle_contracts.registry import AnyEvent
 from boucle_reporter.adapters.ed25519 import Ed25519Signer, generate_private_pem
 from boucle_reporter.adapters.memory import InMemoryEvidenceLog, InMemoryReadModel
@@ -420,3 +422,36 @@ async def test_the_verify_command_finds_a_rewritten_tail_and_a_forged_head(
     report = json.loads(rewritten.stdout)
     assert (report["ok"], report["broken_at"]) == (False, 6)
     assert "tail rewritten" in report["problem"]
+
+
+async def test_names_and_meetings_reach_the_tracking_table_from_the_database(
+    storage: Storage,
+) -> None:
+    """The referential's latest names win (a redelivered older name does not come back);
+    a build for one site still reads them, and the network's meetings."""
+    site = example_of(SiteNamedV1)
+    renamed = site.model_copy(
+        update={
+            "id": "0193a6f0-0000-7000-8000-00000000feed",
+            "data": site.data.model_copy(update={"name": "Lyon 3e — Part-Dieu"}),
+        }
+    )
+    recorder = storage.recorder()
+    for event in (site, example_of(PersonNamedV1), example_of(AnalysisMeetingRecordedV1)):
+        await recorder.on_event(event)
+    await recorder.on_event(renamed)
+    await recorder.on_event(site)  # redelivered: its first sequence number, older
+
+    meeting = example_of(AnalysisMeetingRecordedV1).data
+    request = BuildRequest(
+        network_id=EXAMPLE_NETWORK,
+        start=meeting.held_at.date().replace(day=1),
+        end=meeting.held_at.date().replace(day=28) + timedelta(days=7),
+        sites=(site.data.site_id,),
+    )
+    data = await load_pack(storage.read_model, request, NOW.replace(year=2030))
+
+    assert data.names.site(site.data.site_id) == "Lyon 3e — Part-Dieu"
+    person = example_of(PersonNamedV1).data
+    assert data.names.person(person.person_id).startswith(person.name)
+    assert [m.meeting_id for m in data.meetings] == [meeting.meeting_id]

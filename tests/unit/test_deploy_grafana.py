@@ -30,9 +30,13 @@ from boucle_analyzer.app import create_app as create_analyzer
 from boucle_analyzer.settings import AnalyzerSettings
 from boucle_collector.app import create_app as create_collector
 from boucle_collector.settings import CollectorSettings
+from boucle_console.app import create_app as create_console
+from boucle_console.settings import ConsoleSettings
 from boucle_reporter.app import create_app as create_reporter
 from boucle_reporter.settings import ReporterSettings
 from boucle_runtime.lag import LagMonitor
+from boucle_surveys.app import create_app as create_surveys
+from boucle_surveys.settings import SurveysSettings
 
 pytestmark = pytest.mark.unit
 
@@ -65,6 +69,8 @@ APPS: dict[str, Factory] = {
     "analyzer": lambda: create_analyzer(AnalyzerSettings()),
     "actions": lambda: create_actions(ActionsSettings()),
     "reporter": lambda: create_reporter(ReporterSettings()),
+    "console": lambda: create_console(ConsoleSettings()),
+    "surveys": lambda: create_surveys(SurveysSettings()),
 }
 
 
@@ -130,7 +136,7 @@ def _registered_series() -> frozenset[str]:
     # Registered when a service starts (its lifespan): the consumer-lag gauges.
     assert app is not None
     lag = CollectorRegistry()
-    LagMonitor(app.state.broker, lag)
+    LagMonitor(app.state.broker, lag)  # the last app is a Kafka consumer
     families |= _families(generate_latest(lag).decode())
     return frozenset(
         f"{name}{suffix}" for name, kind in families.items() for suffix in SUFFIXES[kind]

@@ -10,6 +10,7 @@ overlays are rendered with kustomize (``deploy/kubernetes/build-kustomize.sh`` b
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
@@ -31,9 +32,13 @@ from boucle_analyzer.app import create_app as create_analyzer
 from boucle_analyzer.settings import AnalyzerSettings
 from boucle_collector.app import create_app as create_collector
 from boucle_collector.settings import CollectorSettings
+from boucle_console.app import create_app as create_console
+from boucle_console.settings import ConsoleSettings
 from boucle_contracts.registry import TOPICS, dead_letter_topic
 from boucle_reporter.app import create_app as create_reporter
 from boucle_reporter.settings import ReporterSettings
+from boucle_surveys.app import create_app as create_surveys
+from boucle_surveys.settings import SurveysSettings
 
 pytestmark = pytest.mark.unit
 
@@ -51,12 +56,16 @@ SETTINGS: dict[str, type[BaseSettings]] = {
     "analyzer": AnalyzerSettings,
     "actions": ActionsSettings,
     "reporter": ReporterSettings,
+    "console": ConsoleSettings,
+    "surveys": SurveysSettings,
 }
 APPS: dict[str, Callable[[Any], FastAPI]] = {
     "collector": create_collector,
     "analyzer": create_analyzer,
     "actions": create_actions,
     "reporter": create_reporter,
+    "console": create_console,
+    "surveys": create_surveys,
 }
 PARTITIONS = {spec.name: spec.partitions for spec in TOPICS}
 PRE_STOP_SECONDS = 5  # the `sleep 5` preStop hook of every Deployment
@@ -111,9 +120,14 @@ def _env_names(settings: type[BaseSettings], service: str) -> set[str]:
 def _consumed_topics(service: str) -> frozenset[str]:
     """Topics the service's consumer group subscribes to, from the app itself."""
     app = APPS[service](SETTINGS[service]())
-    return frozenset(
-        name for subscriber in app.state.broker.subscribers for name in subscriber.topic_names
-    )
+    broker = getattr(app.state, "broker", None)  # the console has none
+    if broker is None:
+        return frozenset()
+    return frozenset(name for subscriber in broker.subscribers for name in subscriber.topic_names)
+
+
+def _uses_kafka(service: str) -> bool:
+    return "kafka_bootstrap_servers" in SETTINGS[service].model_fields
 
 
 def _path_fields(settings: type[BaseSettings]) -> list[str]:
@@ -214,7 +228,8 @@ def _check_configmap(data: Mapping[str, Any], service: str) -> None:
         f"boucle-{service}-config sets {unknown}, which {settings.__name__} does not have "
         f"(fields: {sorted(settings.model_fields)})"
     )
-    assert data[f"{prefix}CREATE_TOPICS"] == "false", "the topics Job owns the layout"
+    if _uses_kafka(service):
+        assert data[f"{prefix}CREATE_TOPICS"] == "false", "the topics Job owns the layout"
     values = {key.removeprefix(prefix).lower(): value for key, value in data.items()}
     settings.model_validate(values)  # raises, naming the field, on a value the service refuses
 
@@ -233,7 +248,9 @@ def _check_rendered(docs: list[Doc], overlay: str) -> None:
         _check_configmap(data, service)
         deployment = _find(docs, "Deployment", f"boucle-{service}")
         _check_deployment(deployment, data, service)
-        assert data[f"{_prefix(service)}TOPIC_REPLICATION_FACTOR"] == job_env["REPLICATION_FACTOR"]
+        if _uses_kafka(service):
+            replication = data[f"{_prefix(service)}TOPIC_REPLICATION_FACTOR"]
+            assert replication == job_env["REPLICATION_FACTOR"], f"{overlay}: {service}"
         for ref in _container(deployment)["envFrom"]:
             if "secretRef" in ref and overlay == "dev":
                 secret = secrets[_strip_hash(ref["secretRef"]["name"])]
@@ -349,6 +366,21 @@ def test_dev_secrets_set_only_settings_fields() -> None:
         assert not unknown, f"dev Secret {generator['name']}: unknown settings {unknown}"
 
 
+def test_dev_secrets_are_visibly_dev_only() -> None:
+    """Committed dev values must never pass for real keys (the surveys' Fernet key is base64)."""
+    kustomization = _kustomization(KUBERNETES / "overlays" / "dev")
+    for generator in kustomization["secretGenerator"]:
+        for literal in generator["literals"]:
+            key, value = literal.split("=", 1)
+            if not re.search(r"SECRET|_KEY$|PASSWORD|TOKEN", key):
+                continue
+            try:
+                decoded = base64.urlsafe_b64decode(value).decode()
+            except (ValueError, UnicodeDecodeError):
+                decoded = ""
+            assert "dev-only" in value or decoded.startswith("dev-only"), key
+
+
 @pytest.mark.parametrize("service", SETTINGS)
 def test_service_and_disruption_budget_select_the_pods(service: str) -> None:
     docs = _base_docs()
@@ -361,6 +393,35 @@ def test_service_and_disruption_budget_select_the_pods(service: str) -> None:
     pdb = _find(docs, "PodDisruptionBudget", f"boucle-{service}")
     assert pdb["spec"]["selector"]["matchLabels"].items() <= labels.items()
     assert pdb["spec"].get("maxUnavailable") == 1, "base budget: maxUnavailable 1"
+
+
+def test_every_service_of_the_repository_is_deployed() -> None:
+    services = {p.name for p in (ROOT / "services").iterdir() if (p / "pyproject.toml").is_file()}
+    assert services == set(SETTINGS), "a service without manifests (or manifests without code)"
+
+
+def test_console_calls_the_apis_through_their_services() -> None:
+    docs = _base_docs()
+    console = _find(docs, "ConfigMap", "boucle-console-config")["data"]
+    for api in ("actions", "reporter"):
+        port = _find(docs, "Service", f"boucle-{api}")["spec"]["ports"][0]["port"]
+        assert console[f"BOUCLE_CONSOLE_{api.upper()}_URL"] == f"http://boucle-{api}:{port}"
+    # Notifications belong to one replica only; the base runs none.
+    assert console["BOUCLE_CONSOLE_NOTIFY_ENABLED"] == "false"
+    assert "BOUCLE_CONSOLE_SESSION_SECRET" not in console, "a secret belongs in the Secret"
+
+
+def test_surveys_sends_nowhere_until_a_relay_is_named_and_keeps_secrets_out() -> None:
+    surveys = _find(_base_docs(), "ConfigMap", "boucle-surveys-config")["data"]
+    assert surveys["BOUCLE_SURVEYS_SMTP_HOST"].endswith(".invalid")
+    assert surveys["BOUCLE_SURVEYS_SMTP_STARTTLS"] == "true"
+    secret_fields = {
+        name for name, f in SurveysSettings.model_fields.items() if "SecretStr" in str(f.annotation)
+    }
+    assert {"contacts_key", "opt_out_secret", "smtp_password"} <= secret_fields
+    assert not {f"BOUCLE_SURVEYS_{name.upper()}" for name in secret_fields} & set(surveys)
+    assert "boucle.solicitations.v1" in _script_layout()
+    assert "boucle.deadletter.boucle-surveys" in _script_layout()
 
 
 def test_autoscalers_scale_collector_and_analyzer_within_their_partitions() -> None:

@@ -38,16 +38,34 @@ INTAKE_PATHS = (
 )
 # service -> (topics it consumes, topics it publishes, dead letters aside)
 TOPICS_OF = {
-    "collector": (set(), {"boucle.feedback.v1", "boucle.incidents.v1", "boucle.training.v1"}),
+    "collector": (
+        set(),
+        {
+            "boucle.feedback.v1",
+            "boucle.incidents.v1",
+            "boucle.training.v1",
+            "boucle.referential.v1",
+            "boucle.privacy.v1",
+        },
+    ),
     "analyzer": (
-        {"boucle.feedback.v1", "boucle.incidents.v1", "boucle.training.v1"},
+        {"boucle.feedback.v1", "boucle.incidents.v1", "boucle.training.v1", "boucle.privacy.v1"},
         {"boucle.metrics.v1", "boucle.signals.v1", "boucle.problems.v1"},
     ),
     "actions": (  # drafts from problems (from signals only with draft_per_problem off)
-        {"boucle.incidents.v1", "boucle.metrics.v1", "boucle.problems.v1"},
+        {"boucle.incidents.v1", "boucle.metrics.v1", "boucle.problems.v1", "boucle.privacy.v1"},
         {"boucle.cases.v1", "boucle.actions.v1"},
     ),
     "reporter": ({spec.name for spec in TOPICS}, set()),
+    "surveys": (
+        {
+            "boucle.training.v1",
+            "boucle.feedback.v1",
+            "boucle.referential.v1",
+            "boucle.privacy.v1",
+        },
+        {"boucle.solicitations.v1"},
+    ),
 }
 
 

@@ -68,6 +68,7 @@ from boucle_contracts.metrics.v1 import (
     ScopeMetricsUpdated,
     ScopeMetricsUpdatedV1,
 )
+from boucle_contracts.privacy.v1 import SubjectErasureRequested, SubjectErasureRequestedV1
 from boucle_contracts.problems.v1 import (
     ProblemDegradation,
     ProblemOpened,
@@ -76,6 +77,14 @@ from boucle_contracts.problems.v1 import (
     ProblemResolvedV1,
     ProblemUpdated,
     ProblemUpdatedV1,
+)
+from boucle_contracts.referential.v1 import (
+    PersonNamed,
+    PersonNamedV1,
+    ProgrammeNamed,
+    ProgrammeNamedV1,
+    SiteNamed,
+    SiteNamedV1,
 )
 from boucle_contracts.registry import AnyEvent
 from boucle_contracts.scope import Scope, ScopeLevel
@@ -89,6 +98,23 @@ from boucle_contracts.signals.v1 import (
     Severity,
     StatisticalTest,
     ThemeShare,
+)
+from boucle_contracts.solicitations.v1 import (
+    ClosingReason,
+    CollectionPlanPublished,
+    CollectionPlanPublishedV1,
+    CollectionRule,
+    CollectionTrigger,
+    SolicitationAnswered,
+    SolicitationAnsweredV1,
+    SolicitationExpired,
+    SolicitationExpiredV1,
+    SolicitationPlanned,
+    SolicitationPlannedV1,
+    SolicitationReminded,
+    SolicitationRemindedV1,
+    SolicitationSent,
+    SolicitationSentV1,
 )
 from boucle_contracts.training.v1 import (
     DropoutReason,
@@ -699,6 +725,185 @@ ANALYSIS_MEETING_RECORDED = AnalysisMeetingRecordedV1.create(
     ),
 )
 
+# --- referential: the names people read ------------------------------------------------
+
+SITE_NAMED = SiteNamedV1.create(
+    event_id="3c7d1e52-8a4b-5f60-9b1c-2d3e4f5a6b7c",
+    time=_at(1, 6, 8, 0),
+    source="/collector/referential",
+    network_id=NETWORK,
+    site_id=SITE,
+    subject=f"site/{SITE}",
+    data=SiteNamed(site_id=SITE, name="Lyon Part-Dieu"),
+)
+
+PROGRAMME_NAMED = ProgrammeNamedV1.create(
+    event_id="5e8f2a63-9b5c-5071-8c2d-3e4f5a6b7c8d",
+    time=_at(1, 6, 8, 0),
+    source="/collector/referential",
+    network_id=NETWORK,
+    subject=f"programme/{PROGRAMME}",
+    data=ProgrammeNamed(programme_id=PROGRAMME, name="Gestion de projet"),
+)
+
+PERSON_NAMED = PersonNamedV1.create(
+    event_id="6f903b74-ac6d-5182-9d3e-4f5a6b7c8d9e",
+    time=_at(1, 6, 8, 0),
+    source="/collector/referential",
+    network_id=NETWORK,
+    subject="person/usr-resp-si-reseau",
+    data=PersonNamed(
+        person_id="usr-resp-si-reseau",
+        name="Karim Benali",
+        role="it_manager",
+        title="Responsable des systèmes d'information du réseau",
+    ),
+)
+
+# --- privacy: a data subject's erasure ----------------------------------------------------
+
+SUBJECT_ERASURE_REQUESTED = SubjectErasureRequestedV1.create(
+    event_id="7a0b4c85-bd7e-5293-8e4f-5a6b7c8d9eaf",
+    time=_at(6, 2, 9, 30),
+    source="/collector/privacy/erasures",
+    network_id=NETWORK,
+    subject="erasure/era-2025-0001",
+    data=SubjectErasureRequested(
+        request_id="era-2025-0001",
+        subject_ref="p-3f9a1c0e7b2d4a6f8e1c5b7a9d0f2e4c",
+        requested_at=_at(6, 2, 9, 30),
+        requested_by="usr-resp-qualite-reseau",
+    ),
+)
+
+# --- solicitations: the collection plan, and one learner asked ----------------------------
+
+_SOLICITATION = "sol-6b1f0c7e-3a52-5d94-8e17-2c4b9a0f5d31"
+_HOT_RULE = CollectionRule(
+    rule_id="chaud-stagiaires",
+    label="Enquête à chaud des stagiaires",
+    stakeholder=RespondentRole.LEARNER,
+    survey_kind=SurveyKind.HOT,
+    trigger=CollectionTrigger.SESSION_END,
+    survey_id="typeform:satisfaction-chaud",
+    platform="typeform",
+    form_url="https://reseau-horizon.typeform.com/to/Ab12Cd",
+    reminder_days=(3, 7),
+    expires_after_days=21,
+)
+
+
+def _solicitation_event(cls: type[EventT], step: str, at: datetime, data: Any) -> EventT:
+    return cls.create(
+        event_id=f"8b1c5d96-ce8f-53a4-9f50-6b7c8d9e0a{step}",
+        time=at,
+        source="/surveys/solicitations",
+        network_id=NETWORK,
+        site_id=SITE,
+        subject=f"solicitation/{_SOLICITATION}",
+        data=data,
+    )
+
+
+COLLECTION_PLAN_PUBLISHED = CollectionPlanPublishedV1.create(
+    event_id="8b1c5d96-ce8f-53a4-9f50-6b7c8d9e0a00",
+    time=_at(1, 6, 9, 0),
+    source="/surveys/plans",
+    network_id=NETWORK,
+    subject="plan/1",
+    data=CollectionPlanPublished(
+        plan_version=1,
+        effective_from=_at(1, 6, 0, 0),
+        published_by="usr-resp-qualite-reseau",
+        published_at=_at(1, 6, 9, 0),
+        rules=(
+            _HOT_RULE,
+            _HOT_RULE.model_copy(
+                update={
+                    "rule_id": "froid-stagiaires",
+                    "label": "Enquête à froid des stagiaires",
+                    "survey_kind": SurveyKind.COLD,
+                    "delay_days": 60,
+                    "survey_id": "typeform:satisfaction-froid",
+                }
+            ),
+            _HOT_RULE.model_copy(
+                update={
+                    "rule_id": "annuel-financeurs",
+                    "label": "Enquête annuelle des financeurs",
+                    "stakeholder": RespondentRole.FUNDER,
+                    "survey_kind": SurveyKind.ANNUAL,
+                    "trigger": CollectionTrigger.YEARLY,
+                    "survey_id": "tally:financeurs-annuel",
+                    "platform": "tally",
+                    "form_url": "https://tally.so/r/wMx0Ab",
+                }
+            ),
+        ),
+        note="Plan de collecte 2025 : à chaud, à froid à deux mois, financeurs une fois par an.",
+    ),
+)
+_SESSION_END = _at(3, 21, 17, 0)
+SOLICITATION_PLANNED = _solicitation_event(
+    SolicitationPlannedV1,
+    "01",
+    _SESSION_END,
+    SolicitationPlanned(
+        solicitation_id=_SOLICITATION,
+        plan_version=1,
+        rule_id="chaud-stagiaires",
+        survey_id="typeform:satisfaction-chaud",
+        survey_kind=SurveyKind.HOT,
+        respondent_role=RespondentRole.LEARNER,
+        respondent_ref="lrn-5c2e81",
+        anonymous=False,
+        occasion=SESSION,
+        training=TrainingRef(programme_id=PROGRAMME, session_id=SESSION),
+        due_at=_SESSION_END,
+        expires_at=_at(4, 11, 17, 0),
+    ),
+)
+SOLICITATION_SENT = _solicitation_event(
+    SolicitationSentV1,
+    "02",
+    _at(3, 21, 17, 5),
+    SolicitationSent(
+        solicitation_id=_SOLICITATION,
+        survey_kind=SurveyKind.HOT,
+        respondent_role=RespondentRole.LEARNER,
+        sent_at=_at(3, 21, 17, 5),
+    ),
+)
+SOLICITATION_REMINDED = _solicitation_event(
+    SolicitationRemindedV1,
+    "03",
+    _at(3, 24, 17, 5),
+    SolicitationReminded(solicitation_id=_SOLICITATION, reminder=1, reminded_at=_at(3, 24, 17, 5)),
+)
+SOLICITATION_ANSWERED = _solicitation_event(
+    SolicitationAnsweredV1,
+    "04",
+    _at(3, 25, 8, 40),
+    SolicitationAnswered(
+        solicitation_id=_SOLICITATION,
+        response_id="typeform:r-8x2kq9",
+        survey_kind=SurveyKind.HOT,
+        respondent_role=RespondentRole.LEARNER,
+        answered_at=_at(3, 25, 8, 40),
+    ),
+)
+SOLICITATION_EXPIRED = _solicitation_event(
+    SolicitationExpiredV1,
+    "05",
+    _at(4, 11, 17, 0),
+    SolicitationExpired(
+        solicitation_id=_SOLICITATION,
+        reason=ClosingReason.NO_ANSWER,
+        expired_at=_at(4, 11, 17, 0),
+        was_sent=True,
+    ),
+)
+
 _ALL: tuple[AnyEvent, ...] = (
     SURVEY_RESPONSE_SUBMITTED,
     COMPLAINT_RECEIVED,
@@ -720,6 +925,16 @@ _ALL: tuple[AnyEvent, ...] = (
     IMPROVEMENT_ACTION_EVALUATED,
     IMPROVEMENT_ACTION_UPDATED,
     ANALYSIS_MEETING_RECORDED,
+    SITE_NAMED,
+    PROGRAMME_NAMED,
+    PERSON_NAMED,
+    SUBJECT_ERASURE_REQUESTED,
+    COLLECTION_PLAN_PUBLISHED,
+    SOLICITATION_PLANNED,
+    SOLICITATION_SENT,
+    SOLICITATION_REMINDED,
+    SOLICITATION_ANSWERED,
+    SOLICITATION_EXPIRED,
 )
 
 EXAMPLES: Mapping[str, AnyEvent] = MappingProxyType({event.type: event for event in _ALL})

@@ -14,8 +14,11 @@ from boucle_contracts import (
     feedback,
     incidents,
     metrics,
+    privacy,
     problems,
+    referential,
     signals,
+    solicitations,
     training,
 )
 from boucle_contracts.actions import v1 as actions_v1
@@ -24,11 +27,26 @@ from boucle_contracts.envelope import Envelope
 from boucle_contracts.feedback import v1 as feedback_v1
 from boucle_contracts.incidents import v1 as incidents_v1
 from boucle_contracts.metrics import v1 as metrics_v1
+from boucle_contracts.privacy import v1 as privacy_v1
 from boucle_contracts.problems import v1 as problems_v1
+from boucle_contracts.referential import v1 as referential_v1
 from boucle_contracts.signals import v1 as signals_v1
+from boucle_contracts.solicitations import v1 as solicitations_v1
 from boucle_contracts.training import v1 as training_v1
 
-del actions, cases, feedback, incidents, metrics, problems, signals, training
+del (
+    actions,
+    cases,
+    feedback,
+    incidents,
+    metrics,
+    privacy,
+    problems,
+    referential,
+    signals,
+    solicitations,
+    training,
+)
 
 if TYPE_CHECKING:
     AnyEvent = Envelope[Any]
@@ -46,6 +64,9 @@ ALL_EVENTS: tuple[type[AnyEvent], ...] = (
     *problems_v1.EVENTS,
     *cases_v1.EVENTS,
     *actions_v1.EVENTS,
+    *referential_v1.EVENTS,
+    *privacy_v1.EVENTS,
+    *solicitations_v1.EVENTS,
 )
 
 EVENTS_BY_TYPE: MappingProxyType[str, type[AnyEvent]] = MappingProxyType(
@@ -73,6 +94,11 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(problems_v1.TOPIC, 3, description="Problems: degradations grouped by cause."),
     TopicSpec(cases_v1.TOPIC, 3, description="Complaint and incident case lifecycle."),
     TopicSpec(actions_v1.TOPIC, 3, description="Improvement action lifecycle and evaluations."),
+    TopicSpec(referential_v1.TOPIC, 1, description="Names of sites, programmes and people."),
+    TopicSpec(
+        solicitations_v1.TOPIC, 3, description="Collection plans and who was asked what, when."
+    ),
+    TopicSpec(privacy_v1.TOPIC, 3, description="Data subjects' erasure requests (pseudonyms)."),
 )
 
 

@@ -229,7 +229,13 @@ def test_a_degradation_drafts_an_action_with_its_evidence() -> None:
     )
     assert draft.priority is Priority.HIGH
     assert draft.site_id == DEGRADATION.data.scope.site_id
-    assert "4.10" in draft.problem
+    assert (
+        draft.title == "Baisse de la satisfaction moyenne (plateforme) sur le site lyon-part-dieu"
+    )
+    assert draft.problem == (
+        "La satisfaction moyenne (plateforme) est passée de 4,10 (n = 212) à 2,04 (n = 23) "
+        "sur le site lyon-part-dieu. Gravité : élevée. Analyse des causes à mener."
+    )
 
 
 def evaluation(outcome: Literal["effective", "not_effective", "inconclusive"]) -> Evaluation:

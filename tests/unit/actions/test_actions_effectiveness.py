@@ -242,4 +242,7 @@ def test_reaching_the_target_counts_as_effective_even_without_significance() -> 
     evaluation, _ = evaluate(done_action(target=4.05), before + after, policy=POLICY, at=DONE)
 
     assert evaluation.outcome == "effective"
-    assert "objectif 4.05 atteint" in evaluation.note
+    assert evaluation.note == (
+        "La satisfaction moyenne (plateforme) : 4,00 (n = 40) avant, 4,10 (n = 40) après ; "
+        "test de Welch, p = 0,188 ; objectif 4,05 atteint"
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from prometheus_client import CollectorRegistry
@@ -68,6 +70,10 @@ class InMemoryKpis:
         self, *, network_id: str, scope_key: str | None = None
     ) -> list[ScopeMetricsUpdated]:
         return [s for s in self.snapshots.values() if s.scope.network_id == network_id]
+
+    async def data_until(self, *, network_id: str) -> datetime | None:
+        ends = [s.period.end for s in await self.snapshots_for(network_id=network_id)]
+        return max(ends, default=None)
 
 
 class FixedDeadlines:

@@ -45,11 +45,15 @@ def test_a_problem_drafts_one_action_naming_its_site_and_theme_in_french() -> No
     assert draft.status is ActionStatus.DRAFT
     assert draft.origin is ActionOrigin.DEGRADATION
     assert draft.title == (
-        "Baisse de la satisfaction moyenne (platform) : lyon-part-dieu"
-        " — cause citée : la plateforme (72 %)"
+        "Baisse de la satisfaction moyenne (plateforme) sur le site lyon-part-dieu"
+        " — cause citée : la plateforme (72\u00a0%)"
     )
-    assert "2 dégradation(s) groupée(s)" in draft.problem
-    assert "1 réclamation(s) liée(s)" in draft.problem
+    assert draft.problem == (
+        "La satisfaction moyenne (plateforme) est passée de 4,10 (n = 212) à 2,04 (n = 23) "
+        "sur le site lyon-part-dieu. Gravité : critique ; 2 dégradations regroupées "
+        f"(problème {OPENED.data.problem_id}). Thème principal des commentaires négatifs : "
+        "la plateforme (72\u00a0%). 1 réclamation liée. Analyse des causes à mener."
+    )
     assert [(s.kind, s.ref) for s in draft.sources] == [
         ("degradation", "deg-2025-0007"),
         ("degradation", "deg-2025-0008"),
@@ -71,8 +75,10 @@ def test_a_multi_site_problem_is_one_network_wide_draft_naming_every_site() -> N
 
     draft = draft_from_problem(data, at=data.detected_at)
 
-    assert draft.title.startswith("Baisse de la satisfaction moyenne (platform) : lyon et nice")
-    assert "sur 2 sites (lyon et nice)" in draft.problem
+    assert draft.title.startswith(
+        "Baisse de la satisfaction moyenne (plateforme) sur 2 sites (lyon et nice)"
+    )
+    assert "sur 2 sites (lyon et nice)." in draft.problem
     assert draft.site_id is None
     assert (draft.scope.level, draft.scope.dimension) == (ScopeLevel.NETWORK, "platform")
 
@@ -101,7 +107,7 @@ async def test_updates_and_the_resolution_are_noted_once_on_an_undecided_draft()
     texts = [c.text for c in draft.comments]
     assert len(texts) == 2
     assert "dégradations résolues : deg-2025-0008" in texts[0]
-    assert texts[1].startswith(f"Problème {OPENED.data.problem_id} résolu le 2025-05-12")
+    assert texts[1].startswith(f"Problème {OPENED.data.problem_id} résolu le 12 mai 2025")
 
 
 async def test_a_decided_action_gets_no_note() -> None:

@@ -5,7 +5,7 @@ of something stored before finds it instead of making a duplicate."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
@@ -117,6 +117,9 @@ class NoKpis:
     ) -> list[ScopeMetricsUpdated]:
         return []
 
+    async def data_until(self, *, network_id: str) -> datetime | None:
+        return None
+
 
 @dataclass
 class Sink:
@@ -127,7 +130,7 @@ class Sink:
 
 
 class World:
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], datetime] = lambda: T0) -> None:
         self.sink = Sink()
         relay = Relay(self.sink)
         self.case_store = InMemoryCaseStore("case_id")
@@ -137,7 +140,7 @@ class World:
             cases=self.case_store,
             relay=relay,
             metrics=ActionsMetrics(CollectorRegistry()),
-            clock=lambda: T0,
+            clock=clock,
         )
         self.actions = ActionWorkflow(
             actions=self.action_store,
@@ -146,9 +149,9 @@ class World:
             kpis=NoKpis(),
             relay=relay,
             policy=EvaluationPolicy(),
-            clock=lambda: T0,
+            clock=clock,
         )
-        self.meetings = MeetingWorkflow(meetings=self.meeting_store, relay=relay, clock=lambda: T0)
+        self.meetings = MeetingWorkflow(meetings=self.meeting_store, relay=relay, clock=clock)
 
     async def create(
         self, scope: Scope, request_id: str, *, title: str = "Accueil", origin: Origin | None = None

@@ -18,12 +18,12 @@ from boucle_analyzer.adapters.taxonomy_files import load_catalog
 from boucle_analyzer.detection_runner import DetectionRunner
 from boucle_analyzer.domain.detection import DetectionConfig
 from boucle_analyzer.domain.french_text import PlainAnalyser
-from boucle_analyzer.domain.ports import Position
+from boucle_analyzer.domain.ports import CommentRecord, Position
 from boucle_analyzer.domain.themes import Classifier
 from boucle_analyzer.handlers import InputHandler
 from boucle_analyzer.metrics import AnalyzerMetrics
 from boucle_analyzer.problem_runner import ProblemRunner
-from boucle_contracts.common import RespondentRole, TrainingRef
+from boucle_contracts.common import RespondentRole, StakeholderRole, TrainingRef
 from boucle_contracts.feedback.v1 import (
     Comment,
     ScaleAnswer,
@@ -31,6 +31,7 @@ from boucle_contracts.feedback.v1 import (
     SurveyResponseSubmitted,
     SurveyResponseSubmittedV1,
 )
+from boucle_contracts.incidents.v1 import HazardReported, HazardReportedV1, IncidentKind
 from boucle_contracts.problems.v1 import ProblemOpenedV1, ProblemResolvedV1, ProblemUpdatedV1
 from boucle_contracts.registry import AnyEvent
 from boucle_contracts.scope import Scope, ScopeLevel
@@ -190,3 +191,90 @@ async def test_the_problem_resolves_once_after_its_degradations(world: World) ->
     last_degradation = max(world.sink.events.index(e) for e in world.of(DegradationResolvedV1))
     assert world.sink.events.index(resolved) > last_degradation
     assert await world.problems.open_problems(network_id="net") == []
+
+
+async def test_a_problem_whose_drop_late_data_retracts_is_resolved() -> None:
+    world = World()
+    for week in range(20):
+        await world.feed(range(week, week + 1), bad_from=17 if week < 19 else 99)
+    await world.detect(START + 21 * WEEK)
+    (opened,) = world.of(ProblemOpenedV1)
+    retracted = {e.data.degradation_id for e in world.of(DegradationDetectedV1)}
+
+    # Most of Lyon's responses of weeks 17 and 18 arrive late, and they are very good: the
+    # weeks hold no drop at any scope (numbers are hours into the week: below 168).
+    for week in (17, 18):
+        for number, rating in enumerate([5] * 120, start=40):
+            world.offset += 1
+            await world.handler.handle(
+                _response("lyon", week, number, rating), Position("t", 0, world.offset)
+            )
+    await world.detect(START + 21 * WEEK + timedelta(hours=1))
+
+    (resolved,) = world.of(ProblemResolvedV1)
+    assert resolved.data.problem_id == opened.data.problem_id
+    assert set(resolved.data.degradation_ids) <= retracted
+    assert {e.data.degradation_id for e in world.of(DegradationResolvedV1)} == retracted
+    assert await world.problems.open_problems(network_id="net") == []
+    assert len(world.of(ProblemOpenedV1)) == 1  # nothing opened again
+
+
+async def test_a_problem_names_the_terms_that_rose_in_its_scopes_and_weeks(world: World) -> None:
+    lyon = Scope(level=ScopeLevel.SITE, network_id="net", site_id="lyon").key()
+
+    def record(number: int, week: int, stems: tuple[str, ...]) -> CommentRecord:
+        return CommentRecord(
+            comment_id=f"extra-{number}",
+            network_id="net",
+            scope_keys=(lyon,),
+            at=START + week * WEEK + timedelta(hours=number % 100),
+            source="survey",
+            themes=("platform",),
+            negative=True,
+            stems=stems,
+            event_id=f"extra-{number}",
+        )
+
+    usual = [record(n, 5 + n % 12, ("salle",)) for n in range(24)]
+    now = [record(100 + n, 17, ("déconnect", "salle")) for n in range(9)]
+    await world.comments.keep(records=[*usual, *now])
+
+    await world.detect(START + 21 * WEEK)
+
+    (opened,) = world.of(ProblemOpenedV1)
+    assert "déconnect" in opened.data.emerging_terms
+    assert "salle" not in opened.data.emerging_terms  # as frequent as usual
+
+
+async def test_a_problem_names_the_hazards_of_its_scopes_and_weeks_not_as_comments(
+    world: World,
+) -> None:
+    def hazard(site: str, week: int) -> HazardReportedV1:
+        at = START + week * WEEK + timedelta(days=1)
+        return HazardReportedV1.create(
+            data=HazardReported(
+                incident_id=f"hz-{site}-{week}",
+                kind=IncidentKind.HAZARD,
+                occurred_at=at,
+                reported_at=at,
+                reported_by_role=StakeholderRole.TRAINER,
+                summary="Panne du serveur de la plateforme",
+                training=TrainingRef(programme_id="prog-1"),
+            ),
+            network_id="net",
+            site_id=site,
+            source="/test",
+            event_id=f"e-hz-{site}-{week}",
+        )
+
+    for number, event in enumerate([hazard("lyon", 17), hazard("paris", 17), hazard("lyon", 2)]):
+        await world.handler.handle(event, Position("t", 1, number))
+
+    await world.detect(START + 21 * WEEK)
+
+    (opened,) = world.of(ProblemOpenedV1)
+    assert opened.data.hazard_ids == ("hz-lyon-17",)  # its site, its weeks
+    problem_events = world.of(ProblemOpenedV1) + world.of(ProblemUpdatedV1)
+    degradations = world.of(DegradationDetectedV1)
+    examples = {i for e in problem_events + degradations for i in e.data.example_comment_ids}
+    assert not any(i.startswith("hz-") for i in examples)

@@ -154,6 +154,36 @@ def test_sites_with_the_same_theme_weeks_apart_are_two_problems() -> None:
     assert [c.kind for c in changes] == ["opened"]
 
 
+def test_sites_with_the_same_theme_but_different_dimensions_are_two_problems() -> None:
+    # overall satisfaction is related to every dimension within a site, not across sites
+    opened = [
+        member("lyon-platform", ScopeLevel.SITE, site="lyon", dimension="platform"),
+        member("nice-overall", ScopeLevel.SITE, site="nice", dimension="overall"),
+    ]
+
+    problems = _after(_week(opened))
+
+    assert sorted(p.scopes()[0].site_id or "" for p in problems) == ["lyon", "nice"]
+
+
+def test_sites_with_the_same_drop_a_week_apart_each_join_one_problem() -> None:
+    # one cause at three sites, found a week apart each (detection delays differ by site)
+    weeks = [WEEK0 + n * WEEK for n in range(3)]
+    problems: list[Problem] = []
+    for week, site in zip(weeks, ("lyon", "nice", "metz"), strict=True):
+        drop = member(
+            f"{site}-platform", ScopeLevel.SITE, site=site, dimension="platform", week=week
+        )
+        changes = _week([drop], problems, week=week)
+        problems = [
+            *[p for p in problems if p.problem_id not in {c.problem.problem_id for c in changes}],
+            *_after(changes),
+        ]
+
+    (problem,) = problems
+    assert {s.site_id for s in problem.scopes()} == {"lyon", "nice", "metz"}
+
+
 def test_a_trainer_working_at_one_site_is_part_of_the_site_problem() -> None:
     opened = [
         member("site-trainer", ScopeLevel.SITE, site="nice", dimension="trainer", theme="trainer"),

@@ -12,6 +12,7 @@ from bench.analyzer.network import LEVELS, tilted
 
 from boucle_analyzer.domain.detection import DetectionConfig, ScopeSeries, evaluate
 from boucle_analyzer.domain.sequential import (
+    Cusum,
     baseline_rate,
     count_cusum,
     rating_cusum,
@@ -41,6 +42,13 @@ def _pooled(samples: list[Sample]) -> Sample:
     )
 
 
+def _cusum(weeks: list[Sample], baseline: Sample, shift: float = CONFIG.rating_shift) -> Cusum:
+    """The rating CUSUM as the service configures it."""
+    return rating_cusum(
+        weeks, baseline, shift, clip=CONFIG.rating_clip, prior_weight=CONFIG.rating_prior_weight
+    )
+
+
 def _weeks_to_detect(rng: np.random.Generator, drop: float, n: int, horizon: int = 8) -> int | None:
     """Weeks after a drop (from a Monday) until the 4-week CUSUM reaches h, as the service
     runs it: n ratings a week, baseline of 26 weeks at mean 4.1."""
@@ -48,7 +56,7 @@ def _weeks_to_detect(rng: np.random.Generator, drop: float, n: int, horizon: int
     weeks = [_week(rng, 4.1, n) for _ in range(CONFIG.lookback_weeks)]
     for elapsed in range(1, horizon + 1):
         weeks = [*weeks[1:], _week(rng, 4.1 - drop, n)]
-        cusum = rating_cusum(weeks, baseline, CONFIG.rating_shift, CONFIG.rating_clip)
+        cusum = _cusum(weeks, baseline)
         if cusum.statistic >= H:
             return elapsed
     return None
@@ -81,8 +89,8 @@ def test_a_half_point_drop_at_twelve_ratings_a_week_builds_evidence_week_after_w
     calm = [_week(rng, 4.1) for _ in range(4)]
     dropped = [_week(rng, 3.6) for _ in range(4)]
 
-    before = rating_cusum(calm, baseline, 0.5, CONFIG.rating_clip).statistic
-    after = rating_cusum(dropped, baseline, 0.5, CONFIG.rating_clip).statistic
+    before = _cusum(calm, baseline, 0.5).statistic
+    after = _cusum(dropped, baseline, 0.5).statistic
 
     assert after > before + 2
 
@@ -92,9 +100,7 @@ def test_no_false_alarm_on_a_seeded_calm_year_of_a_small_scope() -> None:
     history = [_week(rng, 4.1) for _ in range(26 + 52)]
 
     statistics = [
-        rating_cusum(
-            history[t - 4 : t], _pooled(history[t - 30 : t - 4]), 0.5, CONFIG.rating_clip
-        ).statistic
+        _cusum(history[t - 4 : t], _pooled(history[t - 30 : t - 4]), 0.5).statistic
         for t in range(30, len(history) + 1)
     ]
 
@@ -109,6 +115,38 @@ def test_the_cusum_run_starts_where_the_evidence_does() -> None:
 
     assert cusum.start == 2
     assert rating_cusum([calm] * 4, baseline, 0.5, 1.0).start == 4  # nothing accumulated
+
+
+def _ratings(counts: dict[int, int]) -> Sample:
+    values = [rating for rating, n in counts.items() for _ in range(n)]
+    return Sample(len(values), float(sum(values)), float(sum(v * v for v in values)))
+
+
+def test_a_week_pulled_down_by_a_few_outliers_weighs_less_than_a_whole_shift() -> None:
+    # Same mean 3.5 over 6 ratings: two 1s among 4s and 5s (large own variance), or every
+    # learner a notch lower (the variance as usual). Self-normalised, the outliers' week
+    # adds less; with the baseline's variance alone both would add the same.
+    baseline = _ratings({5: 40, 4: 45, 3: 10, 2: 3, 1: 2})
+    outliers = _ratings({5: 3, 4: 1, 1: 2})
+    shifted = _ratings({4: 3, 3: 3})
+    assert outliers.mean == pytest.approx(shifted.mean)
+
+    def added(week: Sample, weight: float | None) -> float:
+        return rating_cusum([week], baseline, 0.5, prior_weight=weight).statistic
+
+    assert added(outliers, None) == pytest.approx(added(shifted, None))
+    assert added(outliers, 8.0) < 0.7 * added(shifted, 8.0)
+    assert added(shifted, 8.0) > added(shifted, None)  # a tight week says more
+
+
+def test_the_self_normalised_week_is_not_capped_like_the_bound_on_z() -> None:
+    baseline = _ratings({5: 40, 4: 45, 3: 10, 2: 3, 1: 2})
+    collapsed = _ratings({3: 6, 2: 6})  # a whole site a point and a half lower
+
+    bounded = rating_cusum([collapsed], baseline, 0.5, clip=1.0).statistic
+    normalised = rating_cusum([collapsed], baseline, 0.5, prior_weight=8.0).statistic
+
+    assert normalised > 2 * bounded
 
 
 def test_a_complaint_wave_at_a_site_that_rarely_complains_reaches_the_threshold() -> None:

@@ -19,7 +19,7 @@ EVENT_CLASSES = pytest.mark.parametrize("event_class", ALL_EVENTS, ids=lambda c:
 
 
 def test_every_event_type_has_exactly_one_example() -> None:
-    assert len(ALL_EVENTS) == 20
+    assert len(ALL_EVENTS) == 30
     assert set(EXAMPLES) == set(EVENTS_BY_TYPE)
 
 

@@ -188,7 +188,12 @@ async def test_the_tracking_table_for_one_site_and_period(api: Api) -> None:
 
     rows = list(csv.DictReader(io.StringIO(reply.text.lstrip("\ufeff")), delimiter=";"))
     assert {r["Site"] for r in rows} == {"lyon"}
-    assert [r["Référence"] for r in rows] == ["analyse-lyon-2025-03", "rec-1", "act-1", "act-2"]
+    assert [(r["Références des sources"], r["Action d'amélioration"]) for r in rows] == [
+        ("analyse-lyon-2025-03", ""),  # the month's survey responses
+        ("rec-1", "act-1"),  # the complaint, and the action that came of it
+        ("deg-1", "act-2"),  # the measure of act-2 and its source…
+        ("rec-1", "act-1"),  # …and back from act-1's measure to the complaint
+    ]
 
 
 async def test_the_tracking_table_as_a_spreadsheet(api: Api) -> None:
@@ -220,7 +225,14 @@ async def test_a_tracking_table_reads_what_it_needs_and_builds_only_its_format(
 
     assert reply.status_code == 200
     assert built == [suffix], f"the {other} was built too"
-    assert sorted(set(api.read_model.read)) == ["actions", "analyses", "cases", "degradations"]
+    assert sorted(set(api.read_model.read)) == [
+        "actions",
+        "analyses",
+        "cases",
+        "degradations",
+        "meetings",
+        "names",
+    ]
 
 
 async def test_the_tracking_table_served_is_the_one_in_the_dossier(api: Api) -> None:

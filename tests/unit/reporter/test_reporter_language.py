@@ -34,7 +34,7 @@ pytestmark = pytest.mark.unit
 PACKAGE = Path(i18n.__file__).resolve().parent.parent
 PREFIXES = (
     "col|source|status|outcome|analysis|reg|role|channel|ready|doc|idx|erasure|ev|rep|dim"
-    "|reason|dash|change|metric|severity|sheet"
+    "|reason|dash|change|metric|severity|sheet|track|person"
 )
 LITERAL_KEY = re.compile(rf"""["']((?:{PREFIXES})\.[a-z0-9_]+(?:\.[a-z0-9_]+)*)["']""")
 # Every code of the contracts a reader could meet, and the prefix that names it.
@@ -172,7 +172,7 @@ async def french_documents() -> dict[str, str]:
     archive = zipfile.ZipFile(io.BytesIO(pack.archive()))
     texts = {
         name: _html_text(archive.read(name).decode())
-        for name in ("bilan.html", "index-des-preuves.html")
+        for name in ("bilan.html", "index-des-preuves.html", "tableau-de-suivi.html")
     }
     for name in ("tableau-de-suivi.csv", "registre-reclamations.csv"):
         rows = csv.reader(io.StringIO(archive.read(name).decode()), delimiter=";")
@@ -203,6 +203,7 @@ def test_the_scan_knows_the_code_words() -> None:
     [
         "bilan.html",
         "index-des-preuves.html",
+        "tableau-de-suivi.html",
         "tableau-de-suivi.csv",
         "registre-reclamations.csv",
         "tableau-de-suivi.xlsx",

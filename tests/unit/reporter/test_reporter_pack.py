@@ -16,9 +16,13 @@ from bench.reporter.scenario import GAPS, NETWORK, NOW, PERIOD, gap_events, repl
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 from weasyprint import HTML  # type: ignore[import-untyped]
 
+from boucle_contracts.referential.v1 import PersonNamed, PersonNamedV1, SiteNamed, SiteNamedV1
+from boucle_contracts.registry import AnyEvent
+from boucle_reporter.adapters import render
 from boucle_reporter.adapters.ed25519 import Ed25519Signer, generate_private_pem
 from boucle_reporter.domain.build_request import BuildRequest
-from boucle_reporter.pack import EvidenceKey, Pack, build_pack
+from boucle_reporter.domain.figures import report_figures
+from boucle_reporter.pack import EvidenceKey, Pack, build_pack, load_pack, tracking_table
 
 pytestmark = pytest.mark.unit
 EXPECTED_FILES = {
@@ -32,6 +36,8 @@ EXPECTED_FILES = {
     "registre-reclamations.csv",
     "registre-reclamations.xlsx",
     "tableau-de-suivi.csv",
+    "tableau-de-suivi.html",
+    "tableau-de-suivi.pdf",
     "tableau-de-suivi.xlsx",
     "verification/LISEZMOI.txt",
     "verification/entrees.jsonl",
@@ -108,28 +114,47 @@ def test_the_tracking_spreadsheet_is_formatted_for_people(archive: zipfile.ZipFi
     rows = list(sheet.iter_rows(values_only=True))
     header, body = rows[0], rows[1:]
 
-    assert header[:5] == ("Date", "Site", "Source", "Référence", "Constat")
+    assert header[:5] == ("Date", "Site", "Source", "Références des sources", "Constat")
+    assert "Parties prenantes informées" in header
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:M{len(rows)}"
+    assert sheet.auto_filter.ref == f"A1:T{len(rows)}"
     assert sheet.cell(row=1, column=1).font.bold
     assert sheet.column_dimensions["E"].width > sheet.column_dimensions["A"].width
     assert all(isinstance(r[0], datetime) for r in body)
     assert sheet.cell(row=2, column=1).number_format == "DD/MM/YYYY"
-    # 24 monthly analyses (2 sites x 12), 2 complaint cases, 5 actions
+    # 24 monthly analyses (2 sites x 12), 2 complaint cases, 5 actions (no measure recorded:
+    # one row each)
     sources = [r[2] for r in body]
     assert sources.count("Analyse des appréciations") == 24 + 1  # act-2 comes from a degradation
     assert sources.count("Réclamation") == 2 + 4
-    act1 = next(r for r in body if r[3] == "act-1")
-    assert act1[5:] == (
-        "Hébergeur saturé",
-        "Mesure act-1",
-        "resp-qualite",
-        datetime(2025, 9, 30),
-        datetime(2025, 4, 1),
-        datetime(2025, 5, 15),
-        "Réalisée",
-        "Efficace",
-    )
+    column = dict(zip(header, range(len(header)), strict=True))
+    measure, action = column["Mesure"], column["Action d'amélioration"]
+    act1 = next(r for r in body if r[action] == "act-1" and r[measure].startswith("Aucune"))
+    assert {
+        name: act1[column[name]]
+        for name in (
+            "Analyse des causes",
+            "Mesure",
+            "Responsable",
+            "Échéance",
+            "Début",
+            "Fin",
+            "Statut",
+            "Efficacité",
+        )
+    } == {
+        "Analyse des causes": "Hébergeur saturé",
+        "Mesure": "Aucune mesure enregistrée",
+        "Responsable": "resp-qualite",
+        "Échéance": datetime(2025, 9, 30),
+        "Début": datetime(2025, 4, 1),
+        "Fin": datetime(2025, 5, 15),
+        "Statut": "Réalisée",
+        "Efficacité": "Efficace : 2,40 (n = 40) avant, 4,10 (n = 45) après",
+    }
+    complaint = next(r for r in body if r[3] == "rec-1" and r[action] and r is not act1)
+    assert complaint[column["Réponse apportée (correction)"]] == "Nous changeons d'hébergeur."
+    assert complaint[column["Action d'amélioration"]] == "act-1"
     table = archive.read("tableau-de-suivi.csv").decode("utf-8")
     csv_rows = list(csv.reader(io.StringIO(table.removeprefix("\ufeff")), delimiter=";"))
     assert len(csv_rows) == len(rows)
@@ -211,7 +236,9 @@ async def test_an_english_pack_for_an_auditor_sample() -> None:
     pack = await _pack(language="en", sites=("lyon",))
 
     table = pack.files["tableau-de-suivi.csv"].decode("utf-8")
-    assert table.removeprefix("\ufeff").startswith("Date;Site;Source;Reference;Finding")
+    assert table.removeprefix("\ufeff").startswith(
+        "Date;Site;Source;Source references;Finding;Root-cause analysis"
+    )
     assert "paris" not in table
     assert "Continuous improvement report" in pack.files["bilan.html"].decode()
     assert pack.gaps == []
@@ -221,3 +248,32 @@ async def test_an_english_pack_for_an_auditor_sample() -> None:
 def test_a_period_must_end_after_it_starts() -> None:
     with pytest.raises(ValueError, match="end must be after"):
         BuildRequest(network_id=NETWORK, start=date(2025, 2, 1), end=date(2025, 2, 1))
+
+
+async def test_sites_and_people_are_shown_by_the_names_the_referential_gives() -> None:
+    named: list[AnyEvent] = [
+        SiteNamedV1.create(
+            network_id=NETWORK,
+            site_id="lyon",
+            source="/tests",
+            data=SiteNamed(site_id="lyon", name="Lyon Part-Dieu"),
+        ),
+        PersonNamedV1.create(
+            network_id=NETWORK,
+            source="/tests",
+            data=PersonNamed(
+                person_id="resp-qualite", name="Claire Martin", title="Responsable qualité"
+            ),
+        ),
+    ]
+    _, read_model = await replayed(gap_events() + named)
+    request = BuildRequest(network_id=NETWORK, start=PERIOD[0], end=PERIOD[1], sites=("lyon",))
+
+    data = await load_pack(read_model, request, NOW)  # names read whatever the sites
+    rows = tracking_table(data)
+    board = render.dashboard_html(data, report_figures(data, NOW.date()), [], [])
+
+    assert {r.site for r in rows} == {"Lyon Part-Dieu"}
+    assert {r.owner for r in rows if r.owner} == {"Claire Martin (Responsable qualité)"}
+    assert "Claire Martin (Responsable qualité)" in board
+    assert "Lyon Part-Dieu" in board

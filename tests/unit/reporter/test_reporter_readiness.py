@@ -13,10 +13,13 @@ from bench.reporter.scenario import (
     NOW,
     PERIOD,
     clean_events,
+    degradation,
     gap_events,
     replayed,
 )
 
+from boucle_contracts.examples import example_of
+from boucle_contracts.problems.v1 import ProblemOpenedV1, ProblemUpdatedV1
 from boucle_contracts.registry import AnyEvent
 from boucle_reporter.domain.build_request import BuildRequest
 from boucle_reporter.domain.read_model import PackData
@@ -79,3 +82,28 @@ async def test_messages_exist_in_french_and_english() -> None:
     assert by_code["complaint_unanswered"].message("en") == "Complaint without an answer"
     assert {g.message("en") for g in gaps}.isdisjoint({g.message() for g in gaps})
     assert GAP_SITE in {g.site for g in gaps}
+
+
+async def test_a_degradation_that_joined_an_addressed_problem_later_is_addressed() -> None:
+
+    opened = example_of(ProblemOpenedV1)
+    updated = example_of(ProblemUpdatedV1)
+
+    def problem(cls: type, template: object, ids: tuple[str, ...], n: int) -> AnyEvent:
+        data = template.data.model_copy(  # type: ignore[attr-defined]
+            update={"problem_id": "prob-1", "degradation_ids": ids, "degradations": ()}
+        )
+        return cls.create(  # type: ignore[no-any-return, attr-defined]
+            data=data, network_id=NETWORK, source="/tests", event_id=f"problem-{n}"
+        )
+
+    late = [
+        problem(ProblemOpenedV1, opened, ("deg-1",), 1),
+        degradation(CLEAN_SITE, "deg-late", 4),
+        # deg-1 resolved meanwhile: the state lists the open one only.
+        problem(ProblemUpdatedV1, updated, ("deg-late",), 2),
+    ]
+    gaps = readiness(await _data(clean_events() + late))
+    assert gaps == []
+    alone = readiness(await _data([*clean_events(), degradation(CLEAN_SITE, "deg-late", 4)]))
+    assert [(g.code, g.subject) for g in alone] == [("degradation_no_action", "deg-late")]

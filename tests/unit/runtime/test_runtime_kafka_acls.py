@@ -105,6 +105,7 @@ def test_consumers_read_their_topics_and_their_group_only() -> None:
         "User:boucle-analyzer": "boucle-analyzer",
         "User:boucle-actions": "boucle-actions",
         "User:boucle-reporter": "boucle-reporter",
+        "User:boucle-surveys": "boucle-surveys",
     }
     assert {a.operation for a in acls if a.resource_type == "GROUP"} == {"READ"}
     assert not any(a.principal == "User:boucle-collector" and a.operation == "READ" for a in acls)

@@ -47,6 +47,14 @@ class SourceRef(ContractModel):
     ref: Identifier
 
 
+class StakeholderNotice(ContractModel):
+    """Who was told about an action (learners, trainers, funders…), when and how."""
+
+    who: ShortText
+    when: Timestamp
+    how: ShortText
+
+
 class KpiTarget(ContractModel):
     metric: Metric
     dimension: Identifier | None = None
@@ -70,6 +78,23 @@ class ImprovementActionCreated(ContractModel):
     kpi: KpiTarget | None = None
     created_at: Timestamp
     created_by: Identifier
+    # 1.1: what a person wrote when creating it (the tracking table shows each measure)
+    measures: tuple[LongText, ...] = Field(default=(), description="The measures decided.")
+    objective: LongText | None = None
+    root_cause_analysis: LongText | None = None
+    case_ids: tuple[Identifier, ...] = Field(
+        default=(), description="The complaint or incident cases it answers."
+    )
+    meeting_id: Identifier | None = Field(
+        default=None, description="The analysis meeting that decided it."
+    )
+    recorded_at: Timestamp | None = Field(
+        default=None,
+        description=(
+            "When the act was recorded, if after the fact; ``created_at`` is when it happened. "
+            "Absent from producers before 1.1."
+        ),
+    )
 
 
 class ImprovementActionTransitioned(ContractModel):
@@ -84,6 +109,13 @@ class ImprovementActionTransitioned(ContractModel):
     note: LongText | None = None
     owner: Identifier | None = None
     due_date: date | None = None
+    recorded_at: Timestamp | None = Field(
+        default=None,
+        description=(
+            "When the act was recorded, if after the fact; ``at`` is when it happened. "
+            "Absent from producers before 1.1."
+        ),
+    )
 
 
 class ImprovementActionEvaluated(ContractModel):
@@ -97,6 +129,13 @@ class ImprovementActionEvaluated(ContractModel):
     test: StatisticalTest | None = None
     evaluated_at: Timestamp
     note: ShortText | None = None
+    recorded_at: Timestamp | None = Field(
+        default=None,
+        description=(
+            "When the act was recorded, if after the fact; ``evaluated_at`` is when it happened. "
+            "Absent from producers before 1.1."
+        ),
+    )
 
 
 class ImprovementActionUpdated(ContractModel):
@@ -116,6 +155,17 @@ class ImprovementActionUpdated(ContractModel):
     kpi: KpiTarget | None = None
     measures: tuple[LongText, ...] = ()
     root_cause_analysis: LongText | None = None
+    objective: LongText | None = Field(default=None, description="1.1: the objective.")
+    stakeholders_informed: tuple[StakeholderNotice, ...] = Field(
+        default=(), description="1.1: who was told, when and how."
+    )
+    recorded_at: Timestamp | None = Field(
+        default=None,
+        description=(
+            "When the act was recorded, if after the fact; ``at`` is when it happened. "
+            "Absent from producers before 1.1."
+        ),
+    )
 
 
 class AnalysisMeetingRecorded(ContractModel):

@@ -70,6 +70,13 @@ class ComplaintCaseTransitioned(ContractModel):
     action_ids: tuple[Identifier, ...] = Field(
         default=(), description="Improvement actions the case led to."
     )
+    recorded_at: Timestamp | None = Field(
+        default=None,
+        description=(
+            "When the act was recorded, if after the fact; ``at`` is when it happened. "
+            "Absent from producers before 1.1."
+        ),
+    )
 
 
 class ComplaintCaseOverdue(ContractModel):

@@ -93,11 +93,16 @@ create_topic boucle.signals.v1 3 delete "$EVENT_RETENTION_MS"
 create_topic boucle.problems.v1 3 delete "$EVENT_RETENTION_MS"
 create_topic boucle.cases.v1 3 delete "$EVENT_RETENTION_MS"
 create_topic boucle.actions.v1 3 delete "$EVENT_RETENTION_MS"
+create_topic boucle.referential.v1 1 delete "$EVENT_RETENTION_MS"
+create_topic boucle.solicitations.v1 3 delete "$EVENT_RETENTION_MS"
+# Erasure requests: kept as long as the input topics, so a replay meets them (docs/privacy-register.md).
+create_topic boucle.privacy.v1 3 delete "$EVENT_RETENTION_MS"
 
 # Dead letters: dead_letter_topic(<consumer group>), one partition, as the services would
 # create them. A renamed group (BOUCLE_<SVC>_CONSUMER_GROUP) needs its line here.
 create_topic boucle.deadletter.boucle-analyzer 1 delete "$DEADLETTER_RETENTION_MS"
 create_topic boucle.deadletter.boucle-actions 1 delete "$DEADLETTER_RETENTION_MS"
 create_topic boucle.deadletter.boucle-reporter 1 delete "$DEADLETTER_RETENTION_MS"
+create_topic boucle.deadletter.boucle-surveys 1 delete "$DEADLETTER_RETENTION_MS"
 
 log "topic layout in place"

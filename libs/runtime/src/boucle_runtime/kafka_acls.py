@@ -36,9 +36,12 @@ from boucle_contracts.cases.v1 import TOPIC as CASES
 from boucle_contracts.feedback.v1 import TOPIC as FEEDBACK
 from boucle_contracts.incidents.v1 import TOPIC as INCIDENTS
 from boucle_contracts.metrics.v1 import TOPIC as METRICS
+from boucle_contracts.privacy.v1 import TOPIC as PRIVACY
 from boucle_contracts.problems.v1 import TOPIC as PROBLEMS
+from boucle_contracts.referential.v1 import TOPIC as REFERENTIAL
 from boucle_contracts.registry import TOPICS, dead_letter_topic
 from boucle_contracts.signals.v1 import TOPIC as SIGNALS
+from boucle_contracts.solicitations.v1 import TOPIC as SOLICITATIONS
 from boucle_contracts.training.v1 import TOPIC as TRAINING
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -67,21 +70,28 @@ class ServiceAccess:
 
 
 # Each topic has exactly one writer (a unit test holds it): the collector alone writes the
-# inputs, the analyzer alone its figures, degradations and problems, actions alone its cases
-# and actions. Consumers are what each service's AsyncAPI document declares.
+# inputs, the referential of names and erasure requests; the analyzer alone its figures,
+# degradations and problems; actions alone its cases and actions; surveys alone the
+# solicitations. Consumers are what each service's AsyncAPI document declares.
 SERVICE_ACCESS: tuple[ServiceAccess, ...] = (
-    ServiceAccess("collector", produces=(FEEDBACK, INCIDENTS, TRAINING)),
+    ServiceAccess("collector", produces=(FEEDBACK, INCIDENTS, TRAINING, REFERENTIAL, PRIVACY)),
     ServiceAccess(
         "analyzer",
         produces=(METRICS, SIGNALS, PROBLEMS),
-        consumes=(FEEDBACK, INCIDENTS, TRAINING),
+        consumes=(FEEDBACK, INCIDENTS, TRAINING, PRIVACY),
         consumer_group="boucle-analyzer",
     ),
     ServiceAccess(
         "actions",
         produces=(CASES, ACTIONS),
-        consumes=(INCIDENTS, METRICS, SIGNALS, PROBLEMS),
+        consumes=(INCIDENTS, METRICS, SIGNALS, PROBLEMS, PRIVACY),
         consumer_group="boucle-actions",
+    ),
+    ServiceAccess(
+        "surveys",
+        produces=(SOLICITATIONS,),
+        consumes=(TRAINING, FEEDBACK, REFERENTIAL, PRIVACY),
+        consumer_group="boucle-surveys",
     ),
     ServiceAccess(
         "reporter",

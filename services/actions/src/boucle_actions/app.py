@@ -16,6 +16,7 @@ from boucle_actions.adapters.mongo import (
     MongoMeetingRepository,
     refresh_gauges,
 )
+from boucle_actions.adapters.mongo_erasure import MongoCaseSubjects, MongoCaseTexts
 from boucle_actions.api.actions import action_router
 from boucle_actions.api.cases import case_router
 from boucle_actions.api.errors import install_error_handlers
@@ -23,8 +24,8 @@ from boucle_actions.api.kpis import kpi_router
 from boucle_actions.api.meetings import meeting_router
 from boucle_actions.domain.cases import deadlines_of
 from boucle_actions.domain.effectiveness import EvaluationPolicy
+from boucle_actions.erasure import SubjectAwareCaseIntake, actions_eraser, retention_loop
 from boucle_actions.handlers import (
-    CaseIntake,
     DegradationIntake,
     KpiIntake,
     ProblemIntake,
@@ -42,6 +43,7 @@ from boucle_contracts.cases.v1 import EVENTS as CASE_EVENTS
 from boucle_contracts.registry import TOPICS, dead_letter_topic
 from boucle_runtime.auth import TokenVerifier, install_access_errors, principal_dependency
 from boucle_runtime.consumer import Consumers
+from boucle_runtime.erasure import ErasureFollower, MongoErasedSubjects
 from boucle_runtime.kafka import EventPublisher, make_broker
 from boucle_runtime.logging import configure_logging
 from boucle_runtime.mongo import mongo_client, mongo_ping
@@ -49,6 +51,7 @@ from boucle_runtime.service import service_app
 
 SERVICE = "actions"
 TOPIC_NAMES = {
+    "boucle.privacy.v1",
     "boucle.incidents.v1",
     "boucle.metrics.v1",
     "boucle.signals.v1",
@@ -88,14 +91,30 @@ def create_app(settings: ActionsSettings) -> FastAPI:
             granularity=settings.evaluation_granularity,
             min_sample_size=settings.evaluation_min_sample_size,
             alpha=settings.evaluation_alpha,
+            automatic=settings.evaluation_sweep,
         ),
     )
     meeting_flow = MeetingWorkflow(meetings=meetings, relay=relay)
 
     consumers = Consumers(broker, settings, group=settings.consumer_group, registry=registry)
+    # Erasure (docs/privacy-register.md): whose complaint a case answers, blanked on request.
+    case_subjects = MongoCaseSubjects(client, db)
+    case_texts = MongoCaseTexts(client, db)
+    erasure = ErasureFollower(
+        erase=actions_eraser(case_subjects, case_texts),
+        erased=MongoErasedSubjects(client, db),
+        service=SERVICE,
+    )
     subscribe(
         consumers,
-        CaseIntake(cases=cases, publisher=publisher, deadlines=deadlines, metrics=metrics),
+        SubjectAwareCaseIntake(
+            cases=cases,
+            publisher=publisher,
+            deadlines=deadlines,
+            metrics=metrics,
+            subjects=case_subjects,
+            erasure=erasure,
+        ),
         KpiIntake(kpis=kpis, metrics=metrics),
         degradations=(
             None
@@ -107,6 +126,7 @@ def create_app(settings: ActionsSettings) -> FastAPI:
             if settings.draft_per_problem
             else None
         ),
+        erasure=erasure,
     )
     consumers.attach()
 
@@ -151,9 +171,18 @@ def create_app(settings: ActionsSettings) -> FastAPI:
             actions.create_indexes,
             meetings.create_indexes,
             kpis.prepare,
+            case_subjects.create_indexes,
         ],
         on_shutdown=[close_client],
-        background=[sweeper.loop(settings.sweep_interval_seconds)],
+        background=[
+            sweeper.loop(settings.sweep_interval_seconds),
+            retention_loop(
+                case_subjects,
+                case_texts,
+                complaints_days=settings.retention_complaints_days,
+                interval_seconds=settings.retention_interval_seconds,
+            ),
+        ],
     )
     install_access_errors(app)
     install_error_handlers(app)

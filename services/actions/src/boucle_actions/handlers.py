@@ -15,10 +15,12 @@ from boucle_actions.usecases.actions import ActionWorkflow
 from boucle_contracts.cases.v1 import ComplaintCaseOpened, ComplaintCaseOpenedV1
 from boucle_contracts.incidents.v1 import ComplaintReceivedV1, HazardReportedV1
 from boucle_contracts.metrics.v1 import ScopeMetricsUpdatedV1
+from boucle_contracts.privacy.v1 import SubjectErasureRequestedV1
 from boucle_contracts.problems.v1 import ProblemOpenedV1, ProblemResolvedV1, ProblemUpdatedV1
 from boucle_contracts.registry import AnyEvent
 from boucle_contracts.signals.v1 import DegradationDetectedV1, DegradationResolvedV1
 from boucle_runtime.consumer import Consumers
+from boucle_runtime.erasure import ErasureFollower
 from boucle_runtime.kafka import EventSink
 from boucle_runtime.logging import get_logger
 
@@ -126,10 +128,15 @@ def subscribe(
     kpis: KpiIntake,
     degradations: DegradationIntake | None = None,
     problems: ProblemIntake | None = None,
+    *,
+    erasure: ErasureFollower | None = None,
 ) -> None:
     """One subscriber for every handled type. Drafts come from problems when ``problems``
-    is given (the default service), else from degradations (the setting off)."""
+    is given (the default service), else from degradations (the setting off); erasure
+    requests are carried out when ``erasure`` is given."""
     handled: list[type[AnyEvent]] = [ComplaintReceivedV1, HazardReportedV1, ScopeMetricsUpdatedV1]
+    if erasure is not None:
+        handled.append(SubjectErasureRequestedV1)
     if degradations is not None:
         handled += [DegradationDetectedV1, DegradationResolvedV1]
     if problems is not None:
@@ -144,9 +151,13 @@ def subscribe(
         | DegradationResolvedV1
         | ProblemOpenedV1
         | ProblemUpdatedV1
-        | ProblemResolvedV1,
+        | ProblemResolvedV1
+        | SubjectErasureRequestedV1,
     ) -> None:
-        if isinstance(event, ScopeMetricsUpdatedV1):
+        if isinstance(event, SubjectErasureRequestedV1):
+            if erasure is not None:
+                await erasure.on_request(event)
+        elif isinstance(event, ScopeMetricsUpdatedV1):
             await kpis.on_snapshot(event)
         elif isinstance(event, ComplaintReceivedV1 | HazardReportedV1):
             await cases.on_incident(event)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from boucle_actions.domain.cases import DeadlinePolicy, Deadlines, deadlines_of
@@ -52,6 +52,13 @@ class ActionsSettings(ServiceSettings, MongoSettings, AuthSettings):
     evaluation_alpha: float = Field(
         default=0.05, gt=0, lt=1, description="Significance level of the improvement test."
     )
+    evaluation_sweep: bool = Field(
+        default=True,
+        description=(
+            "The sweep evaluates done actions once their window has passed (in data time); "
+            "off: only POST .../evaluation does (a demo whose people evaluate)."
+        ),
+    )
     draft_per_problem: bool = Field(
         default=True,
         description=(
@@ -59,6 +66,21 @@ class ActionsSettings(ServiceSettings, MongoSettings, AuthSettings):
             "(boucle.signals.v1), as before problems existed."
         ),
     )
+    retention_complaints_days: int | None = Field(
+        default=1825,
+        ge=1,
+        description="Days after a case is closed before its texts (summary, notes, answer, "
+        "root cause) are blanked; dates, status and category stay (empty: forever).",
+    )
+    retention_interval_seconds: float = Field(
+        default=86_400.0, gt=0, description="How often the retention period is applied."
+    )
+
+    @field_validator("retention_complaints_days", mode="before")
+    @classmethod
+    def _empty_is_forever(cls, value: object) -> object:
+        """An empty variable means no retention period (kept forever)."""
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 def deadline_policy(default: Deadlines, path: Path | None) -> DeadlinePolicy:

@@ -12,6 +12,7 @@ from boucle_analyzer import __version__
 from boucle_analyzer.adapters.mongo_aggregates import MongoAggregateStore
 from boucle_analyzer.adapters.mongo_comments import MongoCommentStore
 from boucle_analyzer.adapters.mongo_degradations import MongoDegradationStore
+from boucle_analyzer.adapters.mongo_erasure import MongoCommentEraser, MongoSubjectIndex
 from boucle_analyzer.adapters.mongo_problems import MongoProblemStore
 from boucle_analyzer.adapters.spacy_french import SpacyFrenchAnalyser
 from boucle_analyzer.adapters.taxonomy_files import load_catalog
@@ -20,8 +21,9 @@ from boucle_analyzer.detection_runner import DetectionRunner
 from boucle_analyzer.domain.detection import DetectionConfig
 from boucle_analyzer.domain.french_text import PlainAnalyser
 from boucle_analyzer.domain.themes import Classifier
+from boucle_analyzer.erasure import SubjectAwareInputHandler, analyzer_eraser, retention_loop
 from boucle_analyzer.figures_publisher import SnapshotPublisher
-from boucle_analyzer.handlers import InputHandler, subscribe
+from boucle_analyzer.handlers import subscribe
 from boucle_analyzer.metrics import AnalyzerMetrics
 from boucle_analyzer.problem_runner import ProblemRunner
 from boucle_analyzer.settings import AnalyzerSettings
@@ -29,6 +31,7 @@ from boucle_contracts.feedback.v1 import TOPIC as FEEDBACK_TOPIC
 from boucle_contracts.incidents.v1 import TOPIC as INCIDENTS_TOPIC
 from boucle_contracts.metrics.v1 import TOPIC as METRICS_TOPIC
 from boucle_contracts.metrics.v1 import ScopeMetricsUpdatedV1
+from boucle_contracts.privacy.v1 import TOPIC as PRIVACY_TOPIC
 from boucle_contracts.problems.v1 import EVENTS as PROBLEM_EVENTS
 from boucle_contracts.problems.v1 import TOPIC as PROBLEMS_TOPIC
 from boucle_contracts.registry import TOPICS, dead_letter_topic
@@ -37,6 +40,7 @@ from boucle_contracts.signals.v1 import DegradationDetectedV1, DegradationResolv
 from boucle_contracts.training.v1 import TOPIC as TRAINING_TOPIC
 from boucle_runtime.auth import TokenVerifier, install_access_errors, principal_dependency
 from boucle_runtime.consumer import Consumers
+from boucle_runtime.erasure import ErasureFollower, MongoErasedSubjects
 from boucle_runtime.kafka import EventPublisher, make_broker
 from boucle_runtime.logging import configure_logging, get_logger
 from boucle_runtime.mongo import mongo_client, mongo_ping
@@ -45,6 +49,7 @@ from boucle_runtime.service import service_app
 SERVICE = "analyzer"
 log = get_logger(__name__)
 TOPIC_NAMES = {
+    PRIVACY_TOPIC,
     FEEDBACK_TOPIC,
     INCIDENTS_TOPIC,
     TRAINING_TOPIC,
@@ -73,9 +78,25 @@ def create_app(settings: AnalyzerSettings) -> FastAPI:
     classifier = Classifier(analyser or PlainAnalyser(), taxonomies)
 
     consumers = Consumers(broker, settings, group=settings.consumer_group, registry=registry)
+    # Erasure (docs/privacy-register.md): whose comments an event holds, then erased on request.
+    subjects = MongoSubjectIndex(client, settings.mongodb_database)
+    comment_eraser = MongoCommentEraser(client, settings.mongodb_database)
+    erasure = ErasureFollower(
+        erase=analyzer_eraser(subjects, comment_eraser),
+        erased=MongoErasedSubjects(client, settings.mongodb_database),
+        service=SERVICE,
+    )
     subscribe(
         consumers,
-        InputHandler(store=store, comments=comments, classifier=classifier, metrics=metrics),
+        SubjectAwareInputHandler(
+            store=store,
+            comments=comments,
+            classifier=classifier,
+            metrics=metrics,
+            subjects=subjects,
+            erasure=erasure,
+        ),
+        erasure,
     )
     consumers.attach()
 
@@ -107,6 +128,7 @@ def create_app(settings: AnalyzerSettings) -> FastAPI:
         await comments.create_indexes()
         await degradations.create_indexes()
         await problems.create_indexes()
+        await subjects.create_indexes()
         if analyser is not None:  # seconds of CPU: off the event loop, before consuming
             await asyncio.to_thread(analyser.load)
 
@@ -139,6 +161,13 @@ def create_app(settings: AnalyzerSettings) -> FastAPI:
         background=[
             snapshots.loop(settings.snapshot_interval_seconds),
             detector.loop(settings.detection_interval_seconds),
+            retention_loop(
+                subjects,
+                comment_eraser,
+                responses_days=settings.retention_responses_days,
+                complaints_days=settings.retention_complaints_days,
+                interval_seconds=settings.retention_interval_seconds,
+            ),
         ],
     )
     install_access_errors(app)

@@ -26,6 +26,7 @@ from boucle_analyzer.domain.detection import (
     window_counts,
 )
 from boucle_analyzer.domain.ports import (
+    HAZARD_SOURCE,
     CommentStore,
     DegradationStore,
     FigureQuery,
@@ -178,18 +179,19 @@ class DetectionRunner:
         )
         log.info("detection_rewound", network_id=network_id, week=week.date().isoformat())
 
-    async def _retract(
-        self, network_id: str, week: datetime, opened: set[str], progress: schedule.Progress
-    ) -> schedule.Progress:
-        """Degradations the re-run has passed without opening them again are resolved."""
-        kept = []
-        for degradation in progress.retracted:
-            if degradation.opened_week > week:
-                kept.append(degradation)
-            elif degradation.degradation_id not in opened and degradation.open:
-                await self._publisher.publish(_resolved(degradation, week + WEEK))
-                log.info("degradation_retracted", degradation_id=degradation.degradation_id)
-        return replace(progress, retracted=tuple(kept))
+    @staticmethod
+    def _retracted(
+        week: datetime, opened: set[str], progress: schedule.Progress
+    ) -> tuple[list[Degradation], schedule.Progress]:
+        """Degradations the re-run has passed without opening them again (to resolve), and
+        the progress with only those still ahead of it."""
+        gone = [
+            d
+            for d in progress.retracted
+            if d.opened_week <= week and d.degradation_id not in opened and d.open
+        ]
+        kept = tuple(d for d in progress.retracted if d.opened_week > week)
+        return gone, replace(progress, retracted=kept)
 
     async def _network(self, network_id: str) -> bool:
         plan, revisions = await self._due(network_id)
@@ -220,20 +222,25 @@ class DetectionRunner:
                 await self._publisher.publish(_resolved(degradation, week + WEEK))
                 self._metrics.degradations.labels("resolved", degradation.metric.value).inc()
                 log.info("degradation_resolved", degradation_id=degradation.degradation_id)
+            opened = {d.degradation_id for d, _ in transitions.opened}
+            retracted, progress = self._retracted(week, opened, progress)
+            for degradation in retracted:  # late data no longer supports it
+                await self._publisher.publish(_resolved(degradation, week + WEEK))
+                log.info("degradation_retracted", degradation_id=degradation.degradation_id)
             if self._problems is not None:  # after the week's degradation events, before saving
+                # a retracted degradation leaves its problem like a resolved one, in the same
+                # call: one problem event per problem and week
                 await self._problems.after_week(
                     network_id=network_id,
                     week=week,
                     detected=detected,
-                    resolved=transitions.resolved,
+                    resolved=[*transitions.resolved, *retracted],
                 )
             await self._degradations.save(network_id=network_id, degradations=transitions.changed)
             open_degradations = transitions.still_open(open_degradations)
             await self._degradations.checkpoint(
                 network_id=network_id, week=week, open_degradations=list(open_degradations.values())
             )
-            opened = {d.degradation_id for d, _ in transitions.opened}
-            progress = await self._retract(network_id, week, opened, progress)
             progress = replace(
                 progress,
                 through=week,
@@ -254,6 +261,7 @@ class DetectionRunner:
             end=period.end,
             limit=EXAMPLE_CANDIDATES,
         )
+        candidates = [c for c in candidates if c.source != HAZARD_SOURCE]  # not a comment
         detected_at = period.end
         return DegradationDetectedV1.create(
             data=DegradationDetected(

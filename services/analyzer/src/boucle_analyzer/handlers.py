@@ -28,6 +28,7 @@ from boucle_analyzer.domain.aggregation import (
 )
 from boucle_analyzer.domain.comment_ids import response_comment_id
 from boucle_analyzer.domain.ports import (
+    HAZARD_SOURCE,
     AggregateStore,
     CommentRecord,
     CommentStore,
@@ -39,8 +40,10 @@ from boucle_analyzer.metrics import AnalyzerMetrics
 from boucle_contracts.common import TrainingRef
 from boucle_contracts.feedback.v1 import SurveyResponseSubmittedV1, TextAnswer
 from boucle_contracts.incidents.v1 import ComplaintReceivedV1, HazardReportedV1
+from boucle_contracts.privacy.v1 import SubjectErasureRequestedV1
 from boucle_contracts.training.v1 import DropoutRecordedV1, EnrolmentRecordedV1, SessionCompletedV1
 from boucle_runtime.consumer import Consumers
+from boucle_runtime.erasure import ErasureFollower
 from boucle_runtime.logging import get_logger
 
 log = get_logger(__name__)
@@ -133,12 +136,30 @@ class InputHandler:
             records = [replace(records[0], themes=tuple(themes), negative=True)]
             return complaint_contribution(complaint, themes), records
         if isinstance(event, HazardReportedV1):
-            return hazard_contribution(event.data), []
+            return hazard_contribution(event.data), [self._hazard(event)]
         if isinstance(event, EnrolmentRecordedV1):
             return enrolment_contribution(event.data), []
         if isinstance(event, SessionCompletedV1):
             return completion_contribution(event.data), []
         return dropout_contribution(event.data), []
+
+    @staticmethod
+    def _hazard(event: HazardReportedV1) -> CommentRecord:
+        """A hazard kept by id, where and when, so that problems can name it (no text: its
+        summary is not a comment and is not classified)."""
+        hazard = event.data
+        keys = tuple(s.key() for s in scopes_for(event.network_id, event.site_id, hazard.training))
+        return CommentRecord(
+            comment_id=hazard.incident_id,
+            network_id=event.network_id,
+            scope_keys=keys,
+            at=hazard.occurred_at,
+            source=HAZARD_SOURCE,
+            themes=(),
+            negative=True,
+            stems=(),
+            event_id=event.id,
+        )
 
     def _records(
         self,
@@ -189,9 +210,21 @@ def _texts(event: InputEvent) -> list[tuple[str, str]]:
     return []
 
 
-def subscribe(consumers: Consumers, handler: InputHandler) -> None:
-    @consumers.subscriber(handles=INPUT_EVENTS)
-    async def on_input(event: InputEvent, message: KafkaMessage) -> None:
+def subscribe(
+    consumers: Consumers, handler: InputHandler, erasure: ErasureFollower | None = None
+) -> None:
+    """With ``erasure``, the same subscriber takes the privacy topic's erasure requests too
+    (one consumer per group)."""
+    handled = (*INPUT_EVENTS, SubjectErasureRequestedV1) if erasure else INPUT_EVENTS
+
+    @consumers.subscriber(handles=handled)
+    async def on_input(
+        event: InputEvent | SubjectErasureRequestedV1, message: KafkaMessage
+    ) -> None:
+        if isinstance(event, SubjectErasureRequestedV1):
+            if erasure is not None:
+                await erasure.on_request(event)
+            return
         record = message.raw_message
         assert not isinstance(record, tuple), "batch delivery is not used here"
         await handler.handle(event, Position(record.topic, record.partition, record.offset))

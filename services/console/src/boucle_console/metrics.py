@@ -25,3 +25,16 @@ class ConsoleMetrics:
             ["reason"],
             registry=registry,
         )
+        self.action_steps = Counter(
+            "boucle_console_action_steps",
+            "Actions and meetings changed through the console's forms, by step (planned, "
+            "in_progress, done, evidence, evaluation, meeting, decision).",
+            ["step"],
+            registry=registry,
+        )
+        self.emails = Counter(
+            "boucle_console_emails",
+            "Notification e-mails, by kind and outcome (sent, failed).",
+            ["kind", "outcome"],
+            registry=registry,
+        )

@@ -37,6 +37,7 @@ class User:
     principal: Principal
     access_token: str
     name: str | None = None  # from the ID token, for the page header only
+    email: str | None = None  # from the ID token: whose reminder preferences these are
 
     @property
     def display_name(self) -> str:
@@ -99,6 +100,7 @@ class SignIn:
             "id_token": token.get("id_token"),
             "expires_at": token.get("expires_at") or int(time.time()) + 3600,
             "name": userinfo.get("name") if isinstance(userinfo, dict) else None,
+            "email": userinfo.get("email") if isinstance(userinfo, dict) else None,
         }
         return principal
 
@@ -132,5 +134,10 @@ class SignIn:
         except InvalidTokenError as exc:
             request.session.pop(TOKENS, None)
             raise NotSignedInError(exc.reason) from exc
-        name = tokens.get("name")
-        return User(principal, tokens["access_token"], name if isinstance(name, str) else None)
+        name, email = tokens.get("name"), tokens.get("email")
+        return User(
+            principal,
+            tokens["access_token"],
+            name if isinstance(name, str) else None,
+            email if isinstance(email, str) else None,
+        )

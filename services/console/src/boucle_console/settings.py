@@ -6,6 +6,7 @@ their tokens in an encrypted cookie and calls the actions and reporter APIs on t
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
@@ -37,6 +38,35 @@ class ConsoleSettings(AuthSettings):
     )
     reporter_url: str = Field(
         default="http://127.0.0.1:8084", description="Base URL of the reporter service's API."
+    )
+    surveys_url: str = Field(
+        default="http://127.0.0.1:8086",
+        description="Base URL of the surveys service's API (collection plan, response rates).",
+    )
+    collector_url: str = Field(
+        default="http://127.0.0.1:8081",
+        description="Base URL of the collector's API, where the public form's messages go.",
+    )
+    collector_api_key: SecretStr | None = Field(
+        default=None,
+        description="The collector API key the public form posts with (an integration key "
+        "allowed to write complaints and survey responses for the network's sites). Without "
+        "it the public form says it is unavailable.",
+    )
+    public_form_min_seconds: float = Field(
+        default=3.0,
+        ge=0,
+        description="A public form sent faster than this after it was shown is refused (a "
+        "robot); the moment it was shown travels signed in the form, not in a cookie.",
+    )
+    public_form_max_age_seconds: float = Field(
+        default=4 * 3600.0, gt=0, description="A public form older than this is shown again."
+    )
+    public_form_per_site_per_hour: int = Field(
+        default=30,
+        ge=1,
+        description="Messages accepted per site and hour by the public form (in memory, per "
+        "replica); nobody is tracked: no address, no cookie.",
     )
     api_timeout_seconds: float = Field(
         default=10.0, gt=0, description="Longest wait for one call to the actions or reporter API."
@@ -75,7 +105,59 @@ class ConsoleSettings(AuthSettings):
         default="fr", description="Language of the pages unless the person chose another."
     )
 
-    @field_validator("oidc_issuer_url", "oidc_client_secret", "session_secret", mode="before")
+    notify_enabled: bool = Field(
+        default=False,
+        description="Send e-mail reminders (deadlines about to be missed, plans waiting for "
+        "validation). Turn on in one replica only.",
+    )
+    notify_interval_seconds: float = Field(
+        default=300.0, gt=0, description="Time between two rounds of reminders."
+    )
+    notify_token_file: Path | None = Field(
+        default=None,
+        description="File holding the notifier's access token (a quality lead's, of one "
+        "network), read at every round so that it can be renewed in place.",
+    )
+    notify_recipients_file: Path | None = Field(
+        default=None,
+        description='JSON: {"quality_lead": [...], "direction": [...], "sites": {"lyon": '
+        "[...]}}, the addresses reminders go to.",
+    )
+    notify_state_path: Path | None = Field(
+        default=None,
+        description="JSON file remembering what was sent and who unsubscribed; without it, "
+        "memory only (a restart may send a reminder again).",
+    )
+    notify_acknowledge_warning_hours: float = Field(
+        default=12.0, gt=0, description="Remind this long before the acknowledgement deadline."
+    )
+    notify_answer_warning_hours: float = Field(
+        default=48.0, gt=0, description="Remind this long before the answer deadline."
+    )
+    notify_measures_warning_days: float = Field(
+        default=7.0, gt=0, description="Remind this long before a plan's due date."
+    )
+    smtp_host: str = Field(default="127.0.0.1", description="SMTP server of the reminders.")
+    smtp_port: int = Field(default=1025, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = Field(default=False, description="Upgrade the connection with TLS.")
+    smtp_from: str = Field(
+        default="Boucle <notifications@boucle.local>", description="Sender of the reminders."
+    )
+
+    @field_validator(
+        "oidc_issuer_url",
+        "oidc_client_secret",
+        "session_secret",
+        "collector_api_key",
+        "smtp_username",
+        "smtp_password",
+        "notify_token_file",
+        "notify_recipients_file",
+        "notify_state_path",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         """An empty variable (``${VAR:-}`` in compose) means "not configured"."""

@@ -13,7 +13,7 @@ from boucle_reporter.access import principal_access, principal_admin
 from boucle_reporter.adapters.mongo import MongoBuildStore, MongoEvidenceLog, MongoReadModel
 from boucle_reporter.api import reports_router
 from boucle_reporter.builds import BuildService
-from boucle_reporter.erase import SubjectEraser, retention_loop
+from boucle_reporter.erase import SubjectEraser, retention_loop, subject_eraser
 from boucle_reporter.evidence_api import evidence_router
 from boucle_reporter.handlers import EvidenceRecorder, subscribe
 from boucle_reporter.metrics import ReporterMetrics
@@ -21,6 +21,7 @@ from boucle_reporter.settings import ReporterSettings
 from boucle_reporter.signing import key_ring
 from boucle_runtime.auth import TokenVerifier, install_access_errors, principal_dependency
 from boucle_runtime.consumer import Consumers
+from boucle_runtime.erasure import ErasureFollower, MongoErasedSubjects
 from boucle_runtime.kafka import make_broker
 from boucle_runtime.logging import configure_logging, get_logger
 from boucle_runtime.mongo import mongo_client, mongo_ping
@@ -62,7 +63,16 @@ def create_app(
     )
 
     consumers = Consumers(broker, settings, group=settings.consumer_group, registry=registry)
-    recorder = EvidenceRecorder(evidence=evidence, read_model=read_model, metrics=metrics)
+    recorder = EvidenceRecorder(
+        evidence=evidence,
+        read_model=read_model,
+        metrics=metrics,
+        erasure=ErasureFollower(
+            erase=subject_eraser(evidence, read_model, builds),
+            erased=MongoErasedSubjects(client, settings.mongodb_database),
+            service=SERVICE,
+        ),
+    )
     subscribe(consumers, recorder)
     consumers.attach()
 

@@ -20,22 +20,25 @@ import asyncio
 import json
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from boucle_contracts.registry import ALL_EVENTS
 from boucle_reporter.adapters.mongo import MongoEvidenceLog, MongoReadModel
+from boucle_reporter.builds import BuildService
 from boucle_reporter.domain.ports import ErasableEvidence, PersonFields
 from boucle_reporter.domain.retention import OTHER, cutoffs, types_by_family
 from boucle_reporter.settings import ReporterSettings
 from boucle_reporter.signing import signer_from
+from boucle_runtime.erasure import Erased, Eraser
 from boucle_runtime.logging import get_logger
 from boucle_runtime.mongo import mongo_client
 from boucle_runtime.periodic import BackgroundLoop, every
 
 log = get_logger(__name__)
 RETENTION_BATCH = 1_000
+DOSSIERS_SCANNED = 10_000
 TYPES = types_by_family(event.EVENT_TYPE for event in ALL_EVENTS)
 
 
@@ -107,6 +110,41 @@ class SubjectEraser:
         return await erase_subject(
             self.evidence, self.people, network_id=network_id, subject=subject
         )
+
+
+async def delete_dossiers(builds: BuildService, *, network_id: str) -> int:
+    """Delete the network's built dossiers: their evidence journal holds the bodies just
+    erased. The build stays listed, as ``erased``; a new build is made without them."""
+    deleted = 0
+    for build in await builds.store.recent(network_id=network_id, limit=DOSSIERS_SCANNED):
+        path = builds.archive_path(build)
+        if build.status == "done" and path.exists():
+            path.unlink()
+            await builds.store.save(replace(build, status="erased"))
+            deleted += 1
+    return deleted
+
+
+def subject_eraser(
+    evidence: ErasableEvidence, people: PersonFields, builds: BuildService | None = None
+) -> Eraser:
+    """The reporter's part of an erasure request from the privacy topic (``ErasureFollower``):
+    the evidence bodies, the read model's person fields, and the dossiers built with them."""
+
+    async def erase(network_id: str, subject: str, now: datetime) -> Erased:
+        report = await erase_subject(
+            evidence, people, network_id=network_id, subject=subject, now=now
+        )
+        entries = int(report["entries_erased"])
+        dossiers = await delete_dossiers(builds, network_id=network_id) if builds and entries else 0
+        return {
+            "evidence_entries": entries,
+            "evidence_entries_kept_version_1": int(report["entries_kept_version_1"]),
+            "complaints_anonymised": int(report["complaints_anonymised"]),
+            "dossiers_deleted": dossiers,
+        }
+
+    return erase
 
 
 def retention_loop(evidence: ErasableEvidence, settings: ReporterSettings) -> BackgroundLoop:

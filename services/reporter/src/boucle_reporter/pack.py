@@ -12,7 +12,7 @@ import io
 import json
 import zipfile
 from collections.abc import Awaitable, Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
@@ -23,7 +23,13 @@ from boucle_reporter.domain.build_request import BuildRequest
 from boucle_reporter.domain.chain import ChainEntry, ChainHead, Verification
 from boucle_reporter.domain.figures import report_figures
 from boucle_reporter.domain.i18n import translate
-from boucle_reporter.domain.ports import COLLECTIONS, Document, EvidenceLog, ReadModel
+from boucle_reporter.domain.ports import (
+    COLLECTIONS,
+    NETWORK_COLLECTIONS,
+    Document,
+    EvidenceLog,
+    ReadModel,
+)
 from boucle_reporter.domain.read_model import PackData
 from boucle_reporter.domain.readiness import Gap, evidence_gaps, readiness
 from boucle_reporter.domain.register import register_columns, register_rows
@@ -42,6 +48,8 @@ Progress = Callable[[float, str], Awaitable[None]]
 
 TRACKING_XLSX = "tableau-de-suivi.xlsx"
 TRACKING_CSV = "tableau-de-suivi.csv"
+TRACKING_HTML = "tableau-de-suivi.html"
+TRACKING_PDF = "tableau-de-suivi.pdf"
 REGISTER_XLSX = "registre-reclamations.xlsx"
 REGISTER_CSV = "registre-reclamations.csv"
 REPORT_HTML = "bilan.html"
@@ -62,25 +70,28 @@ EVIDENCE_INDEX: tuple[tuple[int, str, str, tuple[str, ...]], ...] = (
     (31, "ev.31.register", "doc.register", (REGISTER_XLSX, REGISTER_CSV)),
     (31, "ev.31.hazards", "doc.tracking", (TRACKING_XLSX, REPORT_PDF)),
     (32, "ev.32.causes", "doc.report", (REPORT_PDF, TRACKING_XLSX)),
-    (32, "ev.32.plans", "doc.tracking", (TRACKING_XLSX, TRACKING_CSV)),
-    (32, "ev.32.done", "doc.tracking", (TRACKING_XLSX, REPORT_PDF)),
-    (32, "ev.32.table", "doc.tracking", (TRACKING_XLSX, TRACKING_CSV)),
+    (32, "ev.32.plans", "doc.tracking", (TRACKING_PDF, TRACKING_XLSX, TRACKING_CSV)),
+    (32, "ev.32.done", "doc.tracking", (TRACKING_PDF, TRACKING_XLSX, REPORT_PDF)),
+    (32, "ev.32.table", "doc.tracking", (TRACKING_PDF, TRACKING_HTML, TRACKING_XLSX, TRACKING_CSV)),
     (32, "ev.all.trail", "doc.evidence_log", (CHAIN_JSON,)),
 )
 
 
-# What the tracking table is made of: analyses, cases and actions, and degradations for the
-# analysis column of an action that no case gives a root cause to.
-TRACKING_COLLECTIONS = frozenset({"analyses", "cases", "actions", "degradations"})
+# What the tracking table is made of: analyses, cases, actions and meetings, degradations for
+# the generated figures of an action, and the names of sites and people.
+TRACKING_COLLECTIONS = frozenset(
+    {"analyses", "cases", "actions", "degradations", "meetings", "names"}
+)
 
 
 async def _collect(
     read_model: ReadModel, collection: str, request: BuildRequest, **months: str
 ) -> list[Document]:
+    sites = () if collection in NETWORK_COLLECTIONS else request.sites
     return [
         doc
         async for doc in read_model.documents(
-            collection, network_id=request.network_id, sites=request.sites, **months
+            collection, network_id=request.network_id, sites=sites, **months
         )
     ]
 
@@ -185,7 +196,9 @@ def tracking_table(data: PackData) -> list[TrackingRow]:
         analyses=data.analyses,
         cases=data.cases,
         actions=data.actions,
+        meetings=[m for m in data.meetings if data.request.covers(m.held_at)],
         language=data.request.language,
+        names=data.names,
     )
     return [row for row in rows if row.date <= today]
 
@@ -199,7 +212,10 @@ def tracking_sheet(rows: Sequence[TrackingRow], language: str) -> Sheet:
 def register_sheet(data: PackData) -> Sheet:
     lang = data.request.language
     today = data.generated_at.date()
-    rows = register_rows(data.complaints, data.cases, data.generated_at, lang)
+    rows = [
+        replace(row, site=data.names.site(row.site) or row.site)  # sites by their names
+        for row in register_rows(data.complaints, data.cases, data.generated_at, lang)
+    ]
     return Sheet(
         translate(lang, "sheet.register"),
         register_columns(lang),
@@ -338,6 +354,9 @@ async def build_pack(
         workbook, [tracking_sheet(tracking, request.language)]
     )
     pack.files[REGISTER_XLSX] = await asyncio.to_thread(workbook, [register])
+    tracking_page = render.tracking_html(data, tracking)
+    pack.files[TRACKING_HTML] = tracking_page.encode("utf-8")
+    pack.files[TRACKING_PDF] = await asyncio.to_thread(render.pdf, tracking_page)
     await step(0.5, "charts")
     figures = report_figures(data, now.date())
     images = await asyncio.to_thread(render.report_charts, figures, request.language)

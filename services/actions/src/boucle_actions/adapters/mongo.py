@@ -376,6 +376,17 @@ class MongoKpiRepository:
         cursor = self._kpis.find(query).sort("_id", ASCENDING)
         return [ScopeMetricsUpdated.model_validate(doc["snapshot"]) async for doc in cursor]
 
+    async def data_until(self, *, network_id: str) -> datetime | None:
+        cursor = self._kpis.find(
+            {"network_id": network_id}, projection={"snapshot.period.end": True, "_id": False}
+        )
+        ends = [
+            datetime.fromisoformat(doc["snapshot"]["period"]["end"])
+            async for doc in cursor
+            if doc.get("snapshot", {}).get("period", {}).get("end")
+        ]
+        return max(ends) if ends else None
+
 
 async def refresh_gauges(
     *, cases: MongoCaseRepository, actions: MongoActionRepository, metrics: ActionsMetrics

@@ -14,6 +14,7 @@ from boucle_actions.api.common import (
     EntityId,
     Limit,
     NetworkId,
+    OccurredAt,
     Offset,
     OptionalId,
     Page,
@@ -47,6 +48,7 @@ class ActionCreateRequest(ActionDetails):
     meeting_id: str | None = Field(default=None, pattern=ID_PATTERN, description="From a meeting.")
     sources: tuple[SourceRef, ...] = ()
     draft: bool = False
+    occurred_at: OccurredAt = None
 
 
 class ActionPatch(BaseModel):
@@ -66,17 +68,24 @@ class ActionPatch(BaseModel):
     priority: Priority | None = None
     stakeholders_informed: tuple[StakeholderNotice, ...] | None = None
     documents: tuple[str, ...] | None = None
+    occurred_at: OccurredAt = None
 
 
 class ActionTransitionRequest(BaseModel):
     to: ActionStatus
     expected_revision: int = Field(ge=1)
     note: str | None = Field(default=None, max_length=20_000)
+    occurred_at: OccurredAt = None
 
 
 class CommentRequest(BaseModel):
     expected_revision: int = Field(ge=1)
     text: str = Field(min_length=1, max_length=5_000)
+    occurred_at: OccurredAt = None
+
+
+class EvaluationRequest(BaseModel):
+    occurred_at: OccurredAt = None
 
 
 def scope_of(network_id: str, body: ActionCreateRequest) -> Scope:
@@ -167,6 +176,7 @@ def action_router(
             origin=origin,
             sources=body.sources,
             draft=body.draft,
+            occurred_at=body.occurred_at,
         )
         # A replayed request_id found an action of the same site (checked by the workflow),
         # which the caller may write and so read; checked again so that it stays true.
@@ -186,9 +196,13 @@ def action_router(
     ) -> Action:
         """Edit fields (title, measures, owner, due date…); recorded in the history."""
         action = await writable(network_id, action_id, caller)
-        changes = body.model_dump(exclude_unset=True, exclude={"expected_revision"})
+        changes = body.model_dump(exclude_unset=True, exclude={"expected_revision", "occurred_at"})
         return await actions.update(
-            action, changes, actor=actor_of(caller), expected_revision=body.expected_revision
+            action,
+            changes,
+            actor=actor_of(caller),
+            expected_revision=body.expected_revision,
+            occurred_at=body.occurred_at,
         )
 
     @router.post("/actions/{action_id}/transitions")
@@ -203,6 +217,7 @@ def action_router(
             actor=Actor(actor_of(caller), may_validate=caller.may_validate),
             expected_revision=body.expected_revision,
             note=body.note,
+            occurred_at=body.occurred_at,
         )
 
     @router.post("/actions/{action_id}/comments")
@@ -211,15 +226,25 @@ def action_router(
     ) -> Action:
         action = await writable(network_id, action_id, caller)
         return await actions.comment(
-            action, body.text, actor=actor_of(caller), expected_revision=body.expected_revision
+            action,
+            body.text,
+            actor=actor_of(caller),
+            expected_revision=body.expected_revision,
+            occurred_at=body.occurred_at,
         )
 
     @router.post("/actions/{action_id}/evaluation")
     async def evaluate_action(
-        network_id: NetworkId, action_id: EntityId, caller: caller_t
+        network_id: NetworkId,
+        action_id: EntityId,
+        caller: caller_t,
+        body: EvaluationRequest | None = None,
     ) -> Action:
-        """Measure the effect now: KPI before vs after, from the analyzer's figures."""
+        """Measure the effect: KPI before vs after, from the analyzer's figures; dated now,
+        or ``occurred_at`` for an evaluation recorded after the fact. No body: now."""
         action = await writable(network_id, action_id, caller)
-        return await actions.evaluate(action)
+        return await actions.evaluate(
+            action, occurred_at=body.occurred_at if body is not None else None
+        )
 
     return router

@@ -10,6 +10,7 @@ from boucle_actions.api.common import (
     EntityId,
     Limit,
     NetworkId,
+    OccurredAt,
     Offset,
     OptionalId,
     Page,
@@ -33,6 +34,7 @@ class CaseTransitionRequest(BaseModel):
         default=None, max_length=20_000, description="Answer given to the complainant."
     )
     root_cause: str | None = Field(default=None, max_length=20_000)
+    occurred_at: OccurredAt = None
 
 
 class DeadlinesBody(BaseModel):
@@ -94,6 +96,7 @@ def case_router(
             note=body.note,
             answer=body.answer,
             root_cause=body.root_cause,
+            occurred_at=body.occurred_at,
         )
 
     @router.get("/settings/deadlines")

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 from fastapi import Path, Query
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel, Field
 
 from boucle_actions.domain.ports import Query as Listing
 from boucle_runtime.auth import AccessDeniedError, Principal, Role
@@ -20,6 +20,18 @@ OptionalId = Annotated[str | None, Query(pattern=ID_PATTERN)]
 # Bounded: MongoDB's skip takes at most a 64-bit int, and a larger one was a 500.
 Offset = Annotated[int, Query(ge=0, le=2**31 - 1, description="Items to skip.")]
 Limit = Annotated[int, Query(ge=1, le=200, description="Items per page.")]
+# When an act happened, for one recorded after the fact (default: now). Not in the future
+# (5 minutes of clock skew aside) nor before the item's last recorded act: 422.
+OccurredAt = Annotated[
+    AwareDatetime | None,
+    Field(
+        description=(
+            "When it happened, if recorded after the fact (default: now); with a time zone. "
+            "Not in the future (5 min of clock skew allowed) nor before the last act "
+            "recorded on the item: else 422."
+        ),
+    ),
+]
 T = TypeVar("T")
 CurrentPrincipal = Callable[..., Awaitable[Principal]]
 

@@ -5,6 +5,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from boucle_actions.domain.cases import TransitionRefusedError
+from boucle_actions.domain.chronology import ChronologyError
 from boucle_actions.domain.ports import ConflictError
 from boucle_actions.usecases.common import NotFoundError
 
@@ -25,7 +26,13 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in errors]
         return JSONResponse({"detail": detail}, status_code=422)
 
+    async def out_of_order(_: Request, exc: Exception) -> JSONResponse:
+        reason = exc.reason if isinstance(exc, ChronologyError) else str(exc)
+        detail = [{"loc": ["body", "occurred_at"], "msg": reason, "type": "chronology"}]
+        return JSONResponse({"detail": detail}, status_code=422)
+
     app.add_exception_handler(NotFoundError, not_found)
+    app.add_exception_handler(ChronologyError, out_of_order)
     app.add_exception_handler(ValidationError, invalid)
     app.add_exception_handler(ConflictError, conflict)
     app.add_exception_handler(TransitionRefusedError, conflict)

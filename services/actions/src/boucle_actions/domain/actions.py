@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from boucle_actions.domain import wording
 from boucle_actions.domain.cases import TransitionRefusedError
 from boucle_contracts.actions.v1 import (
     ActionOrigin,
@@ -26,9 +27,10 @@ from boucle_contracts.actions.v1 import (
     Priority,
     SourceRef,
 )
+from boucle_contracts.actions.v1 import StakeholderNotice as Notice
 from boucle_contracts.common import Identifier, LongText, ShortText, Timestamp
 from boucle_contracts.scope import Scope
-from boucle_contracts.signals.v1 import DegradationDetected, Metric
+from boucle_contracts.signals.v1 import DegradationDetected, DegradationResolved, Metric
 
 ACTION_ID_NAMESPACE = uuid.UUID("7d0e3b1c-9a4f-5e62-8b7d-2c4f6a8e0b13")
 S = ActionStatus
@@ -72,13 +74,21 @@ class Comment(Frozen):
 
 
 class HistoryEntry(Frozen):
-    at: datetime
+    at: datetime = Field(description="When the act happened.")
     actor: str
     kind: Literal["created", "updated", "transitioned", "evaluated", "linked"]
     from_status: ActionStatus | None = None
     to_status: ActionStatus | None = None
     fields: tuple[str, ...] = ()
     note: str | None = None
+    recorded_at: datetime | None = Field(
+        default=None, description="When it was recorded, if after the fact (else as ``at``)."
+    )
+
+
+# The acts an action's chronology follows: its creation and its moves. Edits and comments
+# are written when convenient and do not hold later acts back.
+ACTS = frozenset({"created", "transitioned", "evaluated"})
 
 
 class Evaluation(Frozen):
@@ -137,8 +147,19 @@ class Action(ActionDetails):
     comments: tuple[Comment, ...] = ()
     history: tuple[HistoryEntry, ...] = ()
 
+    @property
+    def last_act(self) -> datetime:
+        """The date of the last act (creation, move, evaluation): a later act recorded
+        after the fact is not dated before it."""
+        return max([self.created_at, *(h.at for h in self.history if h.kind in ACTS)])
+
     def updated_event(
-        self, *, actor: str, at: datetime, fields: tuple[str, ...]
+        self,
+        *,
+        actor: str,
+        at: datetime,
+        fields: tuple[str, ...],
+        recorded_at: datetime | None = None,
     ) -> ImprovementActionUpdated:
         return ImprovementActionUpdated(
             action_id=self.action_id,
@@ -152,8 +173,14 @@ class Action(ActionDetails):
             priority=self.priority,
             kpi=self.kpi,
             measures=self.measures,
-            root_cause_analysis=self.root_cause_analysis,
+            root_cause_analysis=self.root_cause_analysis or None,
+            recorded_at=recorded_at,
+            objective=self.objective or None,
+            stakeholders_informed=self._notices(),
         )
+
+    def _notices(self) -> tuple[Notice, ...]:
+        return tuple(Notice.model_validate(n.model_dump()) for n in self.stakeholders_informed)
 
     def created_event(self) -> ImprovementActionCreated:
         return ImprovementActionCreated(
@@ -170,6 +197,12 @@ class Action(ActionDetails):
             kpi=self.kpi,
             created_at=self.created_at,
             created_by=self.created_by,
+            recorded_at=self.history[0].recorded_at if self.history else None,
+            measures=self.measures,
+            objective=self.objective or None,
+            root_cause_analysis=self.root_cause_analysis or None,
+            case_ids=self.case_ids,
+            meeting_id=self.meeting_id,
         )
 
 
@@ -199,7 +232,9 @@ def new_action(
     meeting_id: str | None = None,
     evidence: dict[str, Any] | None = None,
     status: ActionStatus = S.PROPOSED,
+    recorded_at: datetime | None = None,
 ) -> Action:
+    """``at``: when it was decided; ``recorded_at``: when it was recorded, if later."""
     if status not in (S.DRAFT, S.PROPOSED):
         raise TransitionRefusedError("an action starts as a draft or a proposal")
     return Action(
@@ -216,35 +251,30 @@ def new_action(
         status=status,
         created_at=at,
         created_by=actor,
-        history=(HistoryEntry(at=at, actor=actor, kind="created", to_status=status),),
+        history=(
+            HistoryEntry(
+                at=at, actor=actor, kind="created", to_status=status, recorded_at=recorded_at
+            ),
+        ),
     )
-
-
-METRIC_LABELS = {  # with their article: "Dégradation de la …", "du …"
-    Metric.MEAN_SATISFACTION: "de la satisfaction moyenne",
-    Metric.SATISFACTION_RATE: "du taux de satisfaction",
-    Metric.NPS: "du NPS",
-    Metric.RESPONSE_RATE: "du taux de réponse",
-    Metric.COMPLAINT_RATE: "du taux de réclamation",
-    Metric.DROPOUT_RATE: "du taux d'abandon",
-}
 
 
 def draft_from_degradation(degradation: DegradationDetected, *, at: datetime) -> Action:
     """A draft a person must accept: the degradation's figures and tests attached as evidence."""
     scope = degradation.scope
-    where = scope.site_id or scope.trainer_id or scope.network_id
-    if scope.programme_id:
-        where = f"{scope.programme_id} ({where})"
-    label = METRIC_LABELS[degradation.metric]
-    aspect = f" ({degradation.dimension})" if degradation.dimension else ""
+    metric, aspect = degradation.metric, degradation.dimension
     baseline, current = degradation.baseline, degradation.current
+    severity = wording.severity(degradation.severity.value)
     details = ActionDetails(
-        title=f"Dégradation {label}{aspect} : {where}"[:500],
+        title=f"{wording.drop(metric, aspect)} {wording.at_place(scope)}"[:500],
         problem=(
-            f"{label.capitalize()}{aspect} passée de {baseline.value:.2f} "
-            f"(n = {baseline.sample_size}) à {current.value:.2f} (n = {current.sample_size}) ; "
-            f"gravité {degradation.severity.value}. Analyse des causes à mener."
+            wording.change(
+                metric,
+                aspect,
+                (baseline.value, baseline.sample_size),
+                (current.value, current.sample_size),
+            )
+            + f" {wording.at_place(scope)}. Gravité : {severity}. Analyse des causes à mener."
         ),
         kpi=KpiTarget(
             metric=degradation.metric,
@@ -271,6 +301,19 @@ def draft_from_degradation(degradation: DegradationDetected, *, at: datetime) ->
     )
 
 
+def resolved_note(resolved: DegradationResolved) -> str:
+    """What a resolved degradation says on the draft it made: ``Dégradation d résolue le
+    12 mai 2025 : la satisfaction moyenne (plateforme) est revenue à 4,05 (n = 80).``"""
+    metric = resolved.metric
+    lasting = wording.subject(metric, resolved.dimension)
+    back = "revenue" if wording.SUBJECTS["fr"][metric][1] else "revenu"
+    return (
+        f"Dégradation {resolved.degradation_id} résolue le "
+        f"{wording.long_date(resolved.resolved_at.date())} : {lasting} est {back} à "
+        f"{wording.value(metric, resolved.current.value)} (n = {resolved.current.sample_size})."
+    )
+
+
 def transition_action(
     action: Action,
     to: ActionStatus,
@@ -279,8 +322,10 @@ def transition_action(
     at: datetime,
     note: str | None = None,
     evaluation_window: timedelta = timedelta(days=28),
+    recorded_at: datetime | None = None,
 ) -> tuple[Action, ImprovementActionTransitioned]:
-    """The action after ``to``, and the event telling it; refuses what the lifecycle forbids."""
+    """The action after ``to``, and the event telling it; refuses what the lifecycle forbids.
+    ``at``: when the act happened (validation, start and end dates follow it)."""
     if to in EVALUATED:
         raise TransitionRefusedError(
             f"{to.value} is concluded by the effectiveness evaluation only"
@@ -316,7 +361,9 @@ def transition_action(
     if to is S.DONE:
         changes["done_at"] = at
         changes["evaluate_after"] = at + evaluation_window
-    return _moved(action, to, actor=actor.id, at=at, note=note, changes=changes)
+    return _moved(
+        action, to, actor=actor.id, at=at, note=note, changes=changes, recorded_at=recorded_at
+    )
 
 
 def _moved(
@@ -328,9 +375,16 @@ def _moved(
     note: str | None,
     changes: dict[str, object],
     kind: Literal["transitioned", "evaluated"] = "transitioned",
+    recorded_at: datetime | None = None,
 ) -> tuple[Action, ImprovementActionTransitioned]:
     entry = HistoryEntry(
-        at=at, actor=actor, kind=kind, from_status=action.status, to_status=to, note=note
+        at=at,
+        actor=actor,
+        kind=kind,
+        from_status=action.status,
+        to_status=to,
+        note=note,
+        recorded_at=recorded_at,
     )
     moved = action.model_copy(
         update={
@@ -350,6 +404,7 @@ def _moved(
         note=note[:20_000] if note else None,
         owner=moved.owner,
         due_date=moved.due_date,
+        recorded_at=recorded_at,
     )
     return moved, event
 
@@ -357,7 +412,14 @@ def _moved(
 LOCKED = frozenset({S.EFFECTIVE, S.CANCELLED})
 
 
-def update_action(action: Action, changes: dict[str, Any], *, actor: str, at: datetime) -> Action:
+def update_action(
+    action: Action,
+    changes: dict[str, Any],
+    *,
+    actor: str,
+    at: datetime,
+    recorded_at: datetime | None = None,
+) -> Action:
     """Edit the written fields (never status, scope or history); refused once closed."""
     if action.status in LOCKED:
         raise TransitionRefusedError(f"a {action.status.value} action is closed to edits")
@@ -367,7 +429,9 @@ def update_action(action: Action, changes: dict[str, Any], *, actor: str, at: da
     details = ActionDetails.model_validate(
         {**ActionDetails.model_validate(action, from_attributes=True).model_dump(), **changes}
     )
-    entry = HistoryEntry(at=at, actor=actor, kind="updated", fields=tuple(sorted(changes)))
+    entry = HistoryEntry(
+        at=at, actor=actor, kind="updated", fields=tuple(sorted(changes)), recorded_at=recorded_at
+    )
     return action.model_copy(
         update={
             **{name: getattr(details, name) for name in changes},
@@ -377,9 +441,13 @@ def update_action(action: Action, changes: dict[str, Any], *, actor: str, at: da
     )
 
 
-def comment_action(action: Action, text: str, *, actor: str, at: datetime) -> Action:
+def comment_action(
+    action: Action, text: str, *, actor: str, at: datetime, recorded_at: datetime | None = None
+) -> Action:
     comment = Comment(by=actor, at=at, text=text)
-    entry = HistoryEntry(at=at, actor=actor, kind="updated", fields=("comments",))
+    entry = HistoryEntry(
+        at=at, actor=actor, kind="updated", fields=("comments",), recorded_at=recorded_at
+    )
     return action.model_copy(
         update={
             "comments": (*action.comments, comment),
@@ -390,9 +458,14 @@ def comment_action(action: Action, text: str, *, actor: str, at: datetime) -> Ac
 
 
 def record_evaluation(
-    action: Action, evaluation: Evaluation, *, next_evaluation: datetime | None
+    action: Action,
+    evaluation: Evaluation,
+    *,
+    next_evaluation: datetime | None,
+    recorded_at: datetime | None = None,
 ) -> tuple[Action, list[ImprovementActionTransitioned]]:
-    """Apply an evaluation: effective closes; not effective re-opens for a new analysis."""
+    """Apply an evaluation (dated when it was made): effective closes; not effective
+    re-opens for a new analysis."""
     if action.status is not S.DONE:
         raise TransitionRefusedError(
             f"only a done action is evaluated, not a {action.status.value} one"
@@ -402,7 +475,11 @@ def record_evaluation(
     )
     if evaluation.outcome == "inconclusive":
         entry = HistoryEntry(
-            at=evaluation.at, actor=SYSTEM_ACTOR, kind="evaluated", note=evaluation.note
+            at=evaluation.at,
+            actor=SYSTEM_ACTOR,
+            kind="evaluated",
+            note=evaluation.note,
+            recorded_at=recorded_at,
         )
         return evaluated.model_copy(
             update={
@@ -420,6 +497,7 @@ def record_evaluation(
         note=evaluation.note,
         changes={},
         kind="evaluated",
+        recorded_at=recorded_at,
     )
     if to is S.EFFECTIVE:
         return concluded, [event]
@@ -433,5 +511,6 @@ def record_evaluation(
             "réajuster, voire la collecte des appréciations à revoir."
         ),
         changes={"validation": None, "done_at": None},
+        recorded_at=recorded_at,
     )
     return reopened, [event, again]

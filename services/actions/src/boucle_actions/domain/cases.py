@@ -116,11 +116,14 @@ class TransitionRefusedError(ValueError):
 class CaseHistoryEntry(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    at: datetime
+    at: datetime = Field(description="When the act happened.")
     actor: str
     from_status: CaseStatus | None
     to_status: CaseStatus
     note: str | None = None
+    recorded_at: datetime | None = Field(
+        default=None, description="When it was recorded, if after the fact (else as ``at``)."
+    )
 
 
 class Case(BaseModel):
@@ -174,6 +177,12 @@ class Case(BaseModel):
             ),
         )
 
+    @property
+    def last_act(self) -> datetime:
+        """The date of the last act recorded: an act recorded after the fact is not
+        dated before it."""
+        return max([self.opened_at, *(entry.at for entry in self.history)])
+
 
 def transition_case(
     case: Case,
@@ -184,8 +193,10 @@ def transition_case(
     note: str | None = None,
     answer: str | None = None,
     root_cause: str | None = None,
+    recorded_at: datetime | None = None,
 ) -> tuple[Case, ComplaintCaseTransitioned]:
-    """The case after ``to``, and the event telling it; refuses what the lifecycle forbids."""
+    """The case after ``to``, and the event telling it; refuses what the lifecycle forbids.
+    ``at``: when the act happened; ``recorded_at``: when it was recorded, if later."""
     if to not in CASE_TRANSITIONS[case.status]:
         raise TransitionRefusedError(f"a {case.status.value} case cannot become {to.value}")
     root_cause = root_cause or case.root_cause
@@ -203,7 +214,14 @@ def transition_case(
         "answer": answer,
         "history": (
             *case.history,
-            CaseHistoryEntry(at=at, actor=actor, from_status=case.status, to_status=to, note=note),
+            CaseHistoryEntry(
+                at=at,
+                actor=actor,
+                from_status=case.status,
+                to_status=to,
+                note=note,
+                recorded_at=recorded_at,
+            ),
         ),
     }
     if case.acknowledged_at is None:  # any step out of "received" takes the case in hand
@@ -224,6 +242,7 @@ def transition_case(
         answer=answer if to is CaseStatus.ANSWERED else None,
         root_cause=root_cause,
         action_ids=case.action_ids,
+        recorded_at=recorded_at,
     )
     return moved, event
 

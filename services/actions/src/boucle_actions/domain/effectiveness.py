@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from boucle_actions.domain import wording
 from boucle_actions.domain.actions import Action, Evaluation
 from boucle_contracts.actions.v1 import ImprovementActionEvaluated
 from boucle_contracts.common import Period
@@ -34,6 +35,7 @@ class EvaluationPolicy:
     granularity: Granularity = Granularity.WEEK
     min_sample_size: int = 30
     alpha: float = 0.05
+    automatic: bool = True  # the sweep evaluates done actions once their window has passed
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +209,34 @@ def two_proportion_improvement(before: Sums, after: Sums) -> tuple[float, float]
 Outcome = Literal["effective", "not_effective", "inconclusive"]
 
 
+def _conclusion(
+    action: Action,
+    before: tuple[float, int],
+    after: tuple[float, int],
+    test: StatisticalTest,
+    reached: bool,
+) -> str:
+    """``La satisfaction moyenne (globale) : 3,20 avant (n = 80), 4,10 après (n = 80) ;
+    test de Welch, p < 0,001 ; objectif 4,00 atteint``."""
+    metric, dimension = kpi_metric(action), kpi_dimension(action)
+    target = action.kpi.target if action.kpi is not None else None
+
+    def shown(figures: tuple[float, int]) -> str:
+        return f"{wording.value(metric, figures[0])} (n = {figures[1]})"
+
+    what = wording.capitalised(wording.subject(metric, dimension))
+    method = wording.statistical_test(test.name)
+    text = (
+        f"{what} : {shown(before)} avant, {shown(after)} après ; "
+        f"{method}, {wording.p_value(test.p_value)}"
+    )
+    if target is not None:
+        text += f" ; objectif {wording.value(metric, target)} " + (
+            "atteint" if reached else "non atteint"
+        )
+    return text
+
+
 def evaluate(
     action: Action,
     snapshots: Iterable[ScopeMetricsUpdated],
@@ -243,7 +273,8 @@ def evaluate(
     test: StatisticalTest | None = None
     outcome: Outcome
     if metric not in MEASURABLE:
-        outcome, note = "inconclusive", f"{metric.value} ne se mesure pas avec ces chiffres"
+        what = wording.capitalised(wording.subject(metric, None))
+        outcome, note = "inconclusive", f"{what} ne se mesure pas avec ces chiffres"
     elif min(before.count, after.count) < policy.min_sample_size:
         outcome = "inconclusive"
         note = (
@@ -274,15 +305,8 @@ def evaluate(
         )
         improved = p_value < policy.alpha
         outcome = "effective" if improved or reached else "not_effective"
-        note = (
-            f"{metric.value} {value(before):.2f} → {value(after):.2f} "
-            f"({name}, p = {p_value:.3g}"
-            + (
-                f", objectif {target:.2f} {'atteint' if reached else 'non atteint'}"
-                if target is not None
-                else ""
-            )
-            + ")"
+        note = _conclusion(
+            action, (value(before), before.count), (value(after), after.count), test, reached
         )
     evaluation = Evaluation(
         at=at,

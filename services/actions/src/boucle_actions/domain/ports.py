@@ -56,6 +56,10 @@ class KpiRepository(Protocol):
         self, *, network_id: str, scope_key: str | None = None
     ) -> list[ScopeMetricsUpdated]: ...
 
+    async def data_until(self, *, network_id: str) -> datetime | None:
+        """The network's data time: the latest end of a period it has figures for."""
+        ...
+
 
 class DeadlineSettings(Protocol):
     async def deadlines_for(self, *, network_id: str) -> Deadlines: ...

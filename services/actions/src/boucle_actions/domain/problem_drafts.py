@@ -1,8 +1,9 @@
 """One draft improvement action per problem (degradations grouped by cause), and the notes
 its updates and resolution leave on it. Pure.
 
-The action service knows sites and programmes by their ids only (no names are published to
-it), so the French texts name them by id, as the degradation drafts always did.
+Sentences in French (``wording``): metrics, dimensions, themes and severities in words,
+numbers and dates by Babel. The service knows sites and programmes by their ids only, so
+they are named "site <id>"; the reporter's documents put names on them.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from boucle_actions.domain import wording
 from boucle_actions.domain.actions import (
-    METRIC_LABELS,
     SYSTEM_ACTOR,
     Action,
     ActionDetails,
@@ -27,50 +28,23 @@ from boucle_contracts.problems.v1 import (
 )
 from boucle_contracts.scope import Scope, ScopeLevel
 
-THEME_LABELS = {
-    "platform": "la plateforme",
-    "trainer": "le formateur",
-    "content": "le contenu",
-    "organisation": "l'organisation",
-    "materials": "les supports",
-    "administration": "l'administratif",
-    "accessibility": "l'accessibilité",
-}
-
 
 def problem_action_id(network_id: str, problem_id: str) -> str:
     """The same problem always makes the same draft (redeliveries find it)."""
     return action_id_for("problem", network_id, problem_id)
 
 
-def _enumerate(items: Sequence[str]) -> str:
-    """``a``, ``a et b``, ``a, b et c``."""
-    if len(items) <= 1:
-        return "".join(items)
-    return f"{', '.join(items[:-1])} et {items[-1]}"
-
-
-def _place(scope: Scope) -> str:
-    if scope.level is ScopeLevel.PROGRAMME:
-        return f"programme {scope.programme_id} ({scope.site_id})"
-    if scope.level is ScopeLevel.TRAINER:
-        at = f" ({scope.site_id})" if scope.site_id else ""
-        return f"formateur {scope.trainer_id}{at}"
-    if scope.level is ScopeLevel.SITE:
-        return str(scope.site_id)
-    return f"réseau {scope.network_id}"
-
-
 def where(scopes: Sequence[Scope]) -> str:
-    """The attributed scopes in French: ``lyon``, ``lyon et nice``, ``programme p (lyon)``."""
-    return _enumerate([_place(s) for s in scopes])
+    """The attributed scopes in French: ``site lyon``, ``site lyon et site nice``."""
+    return wording.where(scopes)
 
 
 def _theme(problem: ProblemState) -> str | None:
+    """The main theme of the negative comments: ``la plateforme (62 %)``."""
     if not problem.themes:
         return None
     main = problem.themes[0]
-    return f"{THEME_LABELS.get(main.theme, main.theme)} ({main.share:.0%})".replace("%", " %")
+    return f"{wording.theme(main.theme)} ({wording.share(main.share)})"
 
 
 def _action_scope(problem: ProblemOpened) -> Scope:
@@ -111,21 +85,24 @@ def retitled(action: Action, update: ProblemUpdated) -> dict[str, str]:
 
 
 def draft_details(problem: ProblemState) -> ActionDetails:
-    """Title and description in French: where, what dropped, the cause cited."""
+    """Title and description in French sentences: what changed, where, the cause cited."""
     main = problem.degradations[0] if problem.degradations else None
-    places = where(problem.scopes)
     theme = _theme(problem)
-    cause = f" — cause citée : {theme}" if theme else ""
     sites = [s.site_id for s in problem.scopes if s.level is ScopeLevel.SITE and s.site_id]
-    extent = f"sur {len(sites)} sites ({places})" if len(sites) > 1 else f"à {places}"
+    extent = (
+        f"sur {len(sites)} sites ({wording.enumerate_words(sites)})"
+        if len(sites) > 1
+        else wording.at_place(problem.scopes[0])
+    )
+    cause = f" — cause citée : {theme}" if theme else ""
+    kpi: KpiTarget | None = None
     if main is not None:
-        label = METRIC_LABELS[main.metric]
-        aspect = f" ({main.dimension})" if main.dimension else ""
-        title = f"Baisse {label}{aspect} : {places}{cause}"
-        figures = (
-            f"{label.capitalize()}{aspect} passée de {main.baseline.value:.2f} "
-            f"(n = {main.baseline.sample_size}) à {main.current.value:.2f} "
-            f"(n = {main.current.sample_size}) {extent}"
+        title = f"{wording.drop(main.metric, main.dimension)} {extent}{cause}"
+        figures = wording.change(
+            main.metric,
+            main.dimension,
+            (main.baseline.value, main.baseline.sample_size),
+            (main.current.value, main.current.sample_size),
         )
         kpi = KpiTarget(
             metric=main.metric,
@@ -133,32 +110,38 @@ def draft_details(problem: ProblemState) -> ActionDetails:
             baseline=main.current.value,
             target=main.baseline.value,
         )
+        sentences = [f"{figures} {extent}."]
     else:
-        title, figures, kpi = f"Problème : {places}{cause}", f"Problème {extent}", None
-    details = ActionDetails(
+        title = f"Problème constaté {extent}{cause}"
+        sentences = [f"Problème constaté {extent}."]
+    grouped = wording.plural(
+        len(problem.degradation_ids), "dégradation regroupée", "dégradations regroupées"
+    )
+    sentences.append(
+        f"Gravité : {wording.severity(problem.severity.value)} ; {grouped} "
+        f"(problème {problem.problem_id})."
+    )
+    if theme:
+        sentences.append(f"Thème principal des commentaires négatifs : {theme}.")
+    if problem.complaint_ids:
+        count = len(problem.complaint_ids)
+        linked = wording.plural(count, "réclamation liée", "réclamations liées")
+        sentences.append(f"{wording.capitalised(linked)}.")
+    sentences.append("Analyse des causes à mener.")
+    return ActionDetails(
         title=title[:500],
-        problem=(
-            f"{figures} ; {len(problem.degradation_ids)} dégradation(s) groupée(s) "
-            f"(problème {problem.problem_id}) ; gravité {problem.severity.value}"
-            + (f" ; thème principal des commentaires négatifs : {theme}" if theme else "")
-            + (
-                f" ; {len(problem.complaint_ids)} réclamation(s) liée(s)"
-                if problem.complaint_ids
-                else ""
-            )
-            + ". Analyse des causes à mener."
-        ),
+        problem=" ".join(sentences),
         kpi=kpi,
         priority=(
             Priority.HIGH if problem.severity.value in ("high", "critical") else Priority.MEDIUM
         ),
     )
-    return details
 
 
 def update_note(update: ProblemUpdated) -> str:
     """What an update says on the draft: who joined, who left, where it stands now."""
-    parts = [f"Problème {update.problem_id} mis à jour le {update.updated_at.date().isoformat()}"]
+    day = wording.long_date(update.updated_at.date())
+    parts = [f"Problème {update.problem_id} mis à jour le {day}"]
     if update.joined_degradation_ids:
         parts.append(f"dégradations ajoutées : {', '.join(update.joined_degradation_ids)}")
     if update.left_degradation_ids:
@@ -169,6 +152,7 @@ def update_note(update: ProblemUpdated) -> str:
 
 def resolution_note(resolved: ProblemResolved) -> str:
     return (
-        f"Problème {resolved.problem_id} résolu le {resolved.resolved_at.date().isoformat()} "
-        f"({where(resolved.scopes)}) : toutes ses dégradations sont résolues."
+        f"Problème {resolved.problem_id} résolu le "
+        f"{wording.long_date(resolved.resolved_at.date())} ({where(resolved.scopes)}) : "
+        "toutes ses dégradations sont résolues."
     )

@@ -18,10 +18,12 @@ from boucle_actions.domain.actions import (
     draft_from_degradation,
     new_action,
     record_evaluation,
+    resolved_note,
     transition_action,
     update_action,
 )
 from boucle_actions.domain.cases import Case
+from boucle_actions.domain.chronology import act_time, latest
 from boucle_actions.domain.effectiveness import EvaluationPolicy, evaluate, kpi_scope
 from boucle_actions.domain.meetings import Meeting
 from boucle_actions.domain.ports import ActionStore, ConflictError, Entities, KpiRepository
@@ -71,9 +73,11 @@ def _transitioned(action: Action, data: ImprovementActionTransitioned) -> AnyEve
     )
 
 
-def _updated(action: Action, actor: str, at: datetime, fields: tuple[str, ...]) -> AnyEvent:
+def _updated(
+    action: Action, actor: str, at: datetime, fields: tuple[str, ...], recorded_at: datetime
+) -> AnyEvent:
     return ImprovementActionUpdatedV1.create(
-        data=action.updated_event(actor=actor, at=at, fields=fields),
+        data=action.updated_event(actor=actor, at=at, fields=fields, recorded_at=recorded_at),
         network_id=action.network_id,
         site_id=action.site_id,
         source="/actions",
@@ -147,22 +151,37 @@ class ActionWorkflow:
         origin: Origin = Origin(),
         sources: tuple[SourceRef, ...] = (),
         draft: bool = False,
+        occurred_at: datetime | None = None,
     ) -> Action:
         """A new action, by hand or from a case or a meeting; ``request_id`` makes it
         idempotent for the site it was first used for (another site: RequestIdReusedError,
-        before anything is linked)."""
+        before anything is linked). ``occurred_at``: when it was decided, if recorded after
+        the fact; not before the case it answers was opened nor the meeting was held."""
         refs = list(sources)
         if origin.case is not None:
             refs.append(SourceRef(kind=origin.case.source.value, ref=origin.case.source_ref))
         if origin.meeting is not None:
             refs.append(SourceRef(kind="meeting", ref=origin.meeting.meeting_id))
+        now = self._clock()
+        at = act_time(
+            occurred_at,
+            now=now,
+            not_before=latest(
+                [
+                    origin.case.opened_at if origin.case else None,
+                    origin.meeting.held_at if origin.meeting else None,
+                ]
+            ),
+            what="the case or meeting it comes from",
+        )
         action = new_action(
             action_id=action_id_for(network_id, request_id),
             details=details,
             scope=scope,
             origin=origin.kind,
             actor=actor,
-            at=self._clock(),
+            at=at,
+            recorded_at=now,
             sources=tuple(refs),
             case_ids=(origin.case.case_id,) if origin.case else (),
             meeting_id=origin.meeting.meeting_id if origin.meeting else None,
@@ -201,15 +220,15 @@ class ActionWorkflow:
         action = await self.actions.get(network_id=event.network_id, entity_id=action_id)
         if action is None or action.status not in (ActionStatus.DRAFT, ActionStatus.PROPOSED):
             return action
-        text = (
-            f"Dégradation {resolved.degradation_id} résolue le "
-            f"{resolved.resolved_at.date().isoformat()} : {resolved.metric.value} à "
-            f"{resolved.current.value:.2f} (n = {resolved.current.sample_size})."
-        )
+        text = resolved_note(resolved)
         if any(c.text == text for c in action.comments):
             return action
         return await self.comment(
-            action, text, actor=SYSTEM_ACTOR, expected_revision=action.revision
+            action,
+            text,
+            actor=SYSTEM_ACTOR,
+            expected_revision=action.revision,
+            occurred_at=self._data_time(action, resolved.resolved_at),
         )
 
     async def draft_from_problem(self, event: ProblemOpenedV1) -> tuple[Action, bool]:
@@ -223,6 +242,7 @@ class ActionWorkflow:
         """A problem changed (degradations joined or left) or is over: say so once on the
         draft it made, while nobody has decided yet."""
         data = event.data
+        moment = data.updated_at if isinstance(data, ProblemUpdated) else data.resolved_at
         action_id = problem_action_id(event.network_id, data.problem_id)
         action = await self.actions.get(network_id=event.network_id, entity_id=action_id)
         if action is None or action.status not in (ActionStatus.DRAFT, ActionStatus.PROPOSED):
@@ -232,14 +252,30 @@ class ActionWorkflow:
             changes = retitled(action, data)
             if changes:
                 action = await self.update(
-                    action, changes, actor=SYSTEM_ACTOR, expected_revision=action.revision
+                    action,
+                    changes,
+                    actor=SYSTEM_ACTOR,
+                    expected_revision=action.revision,
+                    occurred_at=self._data_time(action, moment),
                 )
         text = update_note(data) if isinstance(data, ProblemUpdated) else resolution_note(data)
         if any(c.text == text for c in action.comments):
             return action
         return await self.comment(
-            action, text, actor=SYSTEM_ACTOR, expected_revision=action.revision
+            action,
+            text,
+            actor=SYSTEM_ACTOR,
+            expected_revision=action.revision,
+            occurred_at=self._data_time(action, moment),
         )
+
+    def _data_time(self, action: Action, moment: datetime) -> datetime | None:
+        """When the analyzer saw a change (data time), as the date of the note it leaves:
+        never before the draft nor after now; None (now) when the draft itself is dated
+        after now. A handler must not refuse its event."""
+        now = self._clock()
+        at = max(action.created_at, min(moment, now))
+        return at if at <= now else None
 
     async def _save(self, before: Action, after: Action, events: Sequence[AnyEvent]) -> Action:
         await self.actions.save(after, expected_revision=before.revision, events=events)
@@ -262,45 +298,81 @@ class ActionWorkflow:
         actor: Actor,
         expected_revision: int,
         note: str | None = None,
+        occurred_at: datetime | None = None,
     ) -> Action:
+        """``occurred_at``: when it happened, if recorded after the fact (else now)."""
         self._check(action, expected_revision)
+        now = self._clock()
         moved, data = transition_action(
             action,
             to,
             actor=actor,
-            at=self._clock(),
+            at=self._act_time(action, occurred_at, now),
             note=note,
             evaluation_window=self._policy.window,
+            recorded_at=now,
         )
         return await self._save(action, moved, [_transitioned(action, data)])
 
+    def _act_time(
+        self, action: Action, occurred_at: datetime | None, now: datetime, *, edit: bool = False
+    ) -> datetime:
+        """An act's date: ``occurred_at`` if given (not in the future, not before the last
+        act; an edit or a comment only not before the creation), else now."""
+        if edit:
+            return act_time(
+                occurred_at, now=now, not_before=action.created_at, what="the action's creation"
+            )
+        return act_time(
+            occurred_at, now=now, not_before=action.last_act, what="the action's last recorded act"
+        )
+
     async def update(
-        self, action: Action, changes: dict[str, Any], *, actor: str, expected_revision: int
+        self,
+        action: Action,
+        changes: dict[str, Any],
+        *,
+        actor: str,
+        expected_revision: int,
+        occurred_at: datetime | None = None,
     ) -> Action:
         self._check(action, expected_revision)
-        at = self._clock()
-        updated = update_action(action, changes, actor=actor, at=at)
+        now = self._clock()
+        at = self._act_time(action, occurred_at, now, edit=True)
+        updated = update_action(action, changes, actor=actor, at=at, recorded_at=now)
         return await self._save(
-            action, updated, [_updated(updated, actor, at, tuple(sorted(changes)))]
+            action, updated, [_updated(updated, actor, at, tuple(sorted(changes)), now)]
         )
 
     async def comment(
-        self, action: Action, text: str, *, actor: str, expected_revision: int
+        self,
+        action: Action,
+        text: str,
+        *,
+        actor: str,
+        expected_revision: int,
+        occurred_at: datetime | None = None,
     ) -> Action:
         self._check(action, expected_revision)
-        at = self._clock()
-        commented = comment_action(action, text, actor=actor, at=at)
-        return await self._save(action, commented, [_updated(commented, actor, at, ("comments",))])
+        now = self._clock()
+        at = self._act_time(action, occurred_at, now, edit=True)
+        commented = comment_action(action, text, actor=actor, at=at, recorded_at=now)
+        return await self._save(
+            action, commented, [_updated(commented, actor, at, ("comments",), now)]
+        )
 
-    async def evaluate(self, action: Action) -> Action:
-        """Measure the effect now (on demand, or from the sweep once the window has passed)."""
-        at = self._clock()
+    async def evaluate(self, action: Action, *, occurred_at: datetime | None = None) -> Action:
+        """Measure the effect (on demand, or from the sweep once the window has passed);
+        ``occurred_at``: when the evaluation was made, if recorded after the fact."""
+        now = self._clock()
+        at = self._act_time(action, occurred_at, now)
         snapshots = await self._kpis.snapshots_for(
             network_id=action.network_id, scope_key=kpi_scope(action).key()
         )
         evaluation, data = evaluate(action, snapshots, policy=self._policy, at=at)
+        data = data.model_copy(update={"recorded_at": now})
         evaluated, transitions = record_evaluation(
-            action, evaluation, next_evaluation=at + self._policy.window
+            action, evaluation, next_evaluation=at + self._policy.window, recorded_at=now
         )
         events: list[AnyEvent] = [
             ImprovementActionEvaluatedV1.create(
@@ -318,10 +390,24 @@ class ActionWorkflow:
         return await self._save(action, evaluated, events)
 
     async def sweep_evaluations(self) -> int:
-        evaluated = 0
-        for action in await self.actions.due_for_evaluation(self._clock()):
+        """Evaluate the done actions whose window has passed in data time: once the
+        analyzer's figures reach the window's end, dated when they did (never after now).
+        Live, that is now; weeks replayed after the fact evaluate each action when its
+        weeks are in, not all at once on the first sweep."""
+        now, evaluated = self._clock(), 0
+        if not self._policy.automatic:
+            return 0  # people evaluate (e.g. a replay whose people are simulated)
+        data_time: dict[str, datetime | None] = {}
+        for action in await self.actions.due_for_evaluation(now):
+            network = action.network_id
+            if network not in data_time:
+                data_time[network] = await self._kpis.data_until(network_id=network)
+            until = data_time[network]
+            if until is None or action.evaluate_after is None or until < action.evaluate_after:
+                continue  # the window's figures are not all in yet
+            at = max(action.last_act, min(now, until))
             try:
-                await self.evaluate(action)
+                await self.evaluate(action, occurred_at=at)
             except ConflictError:
                 continue  # changed meanwhile: the next sweep sees the new state
             evaluated += 1

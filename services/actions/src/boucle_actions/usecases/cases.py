@@ -3,7 +3,10 @@ announced by the sweep, links to the actions made from them."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from boucle_actions.domain.cases import Case, missed_deadlines, transition_case
+from boucle_actions.domain.chronology import act_time
 from boucle_actions.domain.ports import CaseStore, ConflictError
 from boucle_actions.metrics import ActionsMetrics
 from boucle_actions.usecases.common import Clock, event_id, load, utc_now
@@ -38,12 +41,24 @@ class CaseWorkflow:
         note: str | None = None,
         answer: str | None = None,
         root_cause: str | None = None,
+        occurred_at: datetime | None = None,
     ) -> Case:
+        """``occurred_at``: when it happened, if recorded after the fact (else now)."""
         if expected_revision != case.revision:
             raise ConflictError(f"the case is at revision {case.revision}, not {expected_revision}")
-        at = self._clock()
+        now = self._clock()
+        at = act_time(
+            occurred_at, now=now, not_before=case.last_act, what="the case's last recorded act"
+        )
         moved, data = transition_case(
-            case, to, actor=actor, at=at, note=note, answer=answer, root_cause=root_cause
+            case,
+            to,
+            actor=actor,
+            at=at,
+            note=note,
+            answer=answer,
+            root_cause=root_cause,
+            recorded_at=now,
         )
         event = ComplaintCaseTransitionedV1.create(
             data=data,

@@ -10,7 +10,13 @@ from datetime import datetime
 from boucle_analyzer.domain.aggregation import AggregateDelta
 from boucle_analyzer.domain.detection import Degradation, ScopeSeries
 from boucle_analyzer.domain.figures import snapshot_from
-from boucle_analyzer.domain.ports import CommentRecord, FigureQuery, Position, Receipt
+from boucle_analyzer.domain.ports import (
+    HAZARD_SOURCE,
+    CommentRecord,
+    FigureQuery,
+    Position,
+    Receipt,
+)
 from boucle_analyzer.domain.schedule import Progress
 from boucle_contracts.metrics.v1 import Granularity, ScopeMetricsUpdated
 
@@ -157,7 +163,9 @@ class InMemoryCommentStore:
     async def stem_counts(
         self, *, network_id: str, scope_key: str, start: datetime, end: datetime
     ) -> tuple[Counter[str], int]:
-        records = self._in(network_id, scope_key, start, end)
+        records = [
+            r for r in self._in(network_id, scope_key, start, end) if r.source != HAZARD_SOURCE
+        ]
         return Counter(s for r in records for s in set(r.stems)), len(records)
 
 

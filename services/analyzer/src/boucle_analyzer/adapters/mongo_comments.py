@@ -20,7 +20,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
 from boucle_analyzer.adapters.mongo_aggregates import DUPLICATE_KEY
-from boucle_analyzer.domain.ports import CommentRecord
+from boucle_analyzer.domain.ports import HAZARD_SOURCE, CommentRecord
 
 Document = dict[str, Any]
 
@@ -83,7 +83,12 @@ class MongoCommentStore:
         counts: Counter[str] = Counter()
         comments = 0
         cursor = self._comments.find(
-            {"network_id": network_id, "scope_keys": scope_key, "at": {"$gte": start, "$lt": end}},
+            {
+                "network_id": network_id,
+                "scope_keys": scope_key,
+                "at": {"$gte": start, "$lt": end},
+                "source": {"$ne": HAZARD_SOURCE},  # not a comment
+            },
             {"stems": 1},
         )
         async for document in cursor:

@@ -75,12 +75,16 @@ class DetectionConfig:
     lookback_weeks: int = 4
     sequential_baseline_weeks: int = 26  # longer than the windows': its error adds up weekly
     rating_shift: float = 0.5  # points
-    rating_clip: float = 1.0  # see domain.sequential.rating_cusum
+    # The guard against weeks pulled down by a few outliers (domain.sequential.rating_cusum):
+    # the week's own variance shrunk to the baseline's, with this weight in ratings. It
+    # replaced the bound on z (``rating_clip`` 1.0), which capped what a real drop added.
+    rating_prior_weight: float | None = 8.0
+    rating_clip: float | None = None
     surge_ratio: float = 3.0
     min_sequential_baseline: int = 30  # ratings in the baseline of a rating CUSUM
     cusum_h: Mapping[Metric, float] = field(
         default_factory=lambda: {
-            Metric.MEAN_SATISFACTION: 9.0,
+            Metric.MEAN_SATISFACTION: 8.5,
             Metric.COMPLAINT_RATE: 6.5,
             Metric.DROPOUT_RATE: 6.5,
         }
@@ -293,7 +297,13 @@ def _sequential(
             return None
         assert baseline.sample is not None
         samples = [_sample(series.weeks.get(w), dimension) for w in weeks]
-        cusum = rating_cusum(samples, baseline.sample, config.rating_shift, config.rating_clip)
+        cusum = rating_cusum(
+            samples,
+            baseline.sample,
+            config.rating_shift,
+            clip=config.rating_clip,
+            prior_weight=config.rating_prior_weight,
+        )
         name = "cusum"
     else:
         counter = _counter(metric, dimension)

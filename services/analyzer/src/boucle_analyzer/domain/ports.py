@@ -86,15 +86,21 @@ class FigureReader(Protocol):
         ...
 
 
+HAZARD_SOURCE = "hazard"  # a hazard kept by id (no text) for the problems that name it
+
+
 @dataclass(frozen=True, slots=True)
 class CommentRecord:
-    """What is kept of a free comment or complaint text: never the text itself."""
+    """What is kept of a free comment or complaint text: never the text itself. Hazards
+    are kept the same way (``HAZARD_SOURCE``, no themes nor stems) so that a problem can
+    name those of its scopes and weeks; they are not comments: neither examples nor stems.
+    """
 
     comment_id: str  # unique in the network: <response_id>:<comment id>, or the complaint id
     network_id: str
     scope_keys: tuple[str, ...]
     at: datetime
-    source: str  # "survey" or "complaint"
+    source: str  # "survey", "complaint" or "hazard"
     themes: tuple[str, ...]  # themes of its negative clauses
     negative: bool
     stems: tuple[str, ...]
@@ -110,13 +116,15 @@ class CommentStore(Protocol):
     async def examples(
         self, *, network_id: str, scope_key: str, start: datetime, end: datetime, limit: int
     ) -> list[CommentRecord]:
-        """Negative comments of a scope in [start, end), for evidence."""
+        """Negative comments (complaints and hazards included) of a scope in [start, end),
+        for evidence."""
         ...
 
     async def stem_counts(
         self, *, network_id: str, scope_key: str, start: datetime, end: datetime
     ) -> tuple[Counter[str], int]:
-        """Comments holding each stem, and the number of comments, in [start, end)."""
+        """Comments holding each stem, and the number of comments, in [start, end) (hazards
+        are not comments)."""
         ...
 
 

@@ -14,8 +14,10 @@ open one:
   (or has no dimension) or both are the same dimension; any two are related when the main
   theme of their comments is the same.
 
-Several sites with the same main theme and related dimensions, opened within
-``multi_site_weeks`` of each other, are one multi-site problem. A problem is attributed to
+Drops at several sites are one multi-site problem when each is the same drop as one of the
+problem's site drops: the same dimension, the same main theme, a related metric, opened
+within ``multi_site_weeks`` of each other (one cause, e.g. the online platform failing,
+hitting several sites in the same weeks). A problem is attributed to
 the most specific scope that explains it: its sites; else its programmes or trainers at a
 site; else the network. It stays open while any of its degradations is (hysteresis comes
 from the degradations), is updated when some join or leave, resolved when none is left.
@@ -178,20 +180,32 @@ def _place(problem: Problem, member: Member, config: GroupingConfig) -> int | No
     if set(member.sites) <= sites:
         local = [m for m in problem.members if set(m.sites) & set(member.sites)]
         return 0 if any(related(member, m) for m in local) else None
-    # another site: the same cause when one of the problem's site drops has the same main
-    # theme and a related metric, in the same weeks
-    same_cause = (
-        member.scope.level is ScopeLevel.SITE
-        and member.main_theme is not None
-        and abs(member.opened_week - problem.opened_week) <= config.multi_site_weeks * WEEK
-        and any(
-            m.scope.level is ScopeLevel.SITE
-            and m.main_theme == member.main_theme
-            and related(member, m)
-            for m in problem.members
-        )
+    # another site: the same cause only when one of the problem's site drops is the same
+    # drop: same dimension, same main theme, opened in the same weeks
+    same_cause = member.scope.level is ScopeLevel.SITE and any(
+        _same_drop(member, m, config) for m in problem.members
     )
     return 2 if same_cause else None
+
+
+def _same_drop(member: Member, other: Member, config: GroupingConfig) -> bool:
+    """Whether two drops at different sites look like one cause hitting both.
+
+    Looser tests (a related metric, overall satisfaction standing for any dimension, the
+    problem's opening week rather than the drop's) joined unrelated drops once a network has
+    hundreds of sites: two sites' overall satisfaction dropping in the same fortnight is
+    then common. What one cause does at several sites is the same drop at each."""
+    same_metric = other.metric == member.metric or (
+        other.metric in SATISFACTION_METRICS and member.metric in SATISFACTION_METRICS
+    )
+    return (
+        other.scope.level is ScopeLevel.SITE
+        and member.main_theme is not None
+        and other.main_theme == member.main_theme
+        and other.dimension == member.dimension
+        and same_metric
+        and abs(member.opened_week - other.opened_week) <= config.multi_site_weeks * WEEK
+    )
 
 
 def _candidate(
@@ -371,6 +385,7 @@ def state(
     *,
     examples: Iterable[str] = (),
     complaint_ids: Iterable[str] = (),
+    hazard_ids: Iterable[str] = (),
     emerging_terms: Iterable[str] = (),
 ) -> ProblemState:
     """What the problem events say of an open problem."""
@@ -390,6 +405,6 @@ def state(
         themes=merged_themes(at_scope),
         example_comment_ids=example_ids(problem, examples),
         complaint_ids=tuple(dict.fromkeys(complaint_ids)),
-        hazard_ids=(),
+        hazard_ids=tuple(dict.fromkeys(hazard_ids)),
         emerging_terms=tuple(dict.fromkeys(emerging_terms)),
     )

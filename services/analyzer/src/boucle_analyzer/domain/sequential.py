@@ -44,17 +44,29 @@ def _run(increments: Sequence[float]) -> Cusum:
 
 
 def rating_cusum(
-    weeks: Sequence[Sample | None], baseline: Sample, shift: float, clip: float
+    weeks: Sequence[Sample | None],
+    baseline: Sample,
+    shift: float,
+    clip: float | None = None,
+    prior_weight: float | None = None,
 ) -> Cusum:
     """CUSUM for a drop of ``shift`` points below the baseline mean (None: no rating).
 
-    With z the week's standardized drop √n·(μ0 − x̄)/σ and δ = √n·d/σ the drop it is tuned
-    to, a week adds δ·(z − δ/2): the log-likelihood ratio above. z is first bounded to
-    ±(δ + ``clip``): ratings are bounded and skewed (a single 1 among six ratings of 4-5 is
-    a 2-σ week), and without the bound such weeks, not lasting drops, made most of the
-    false alarms on the bench's calm networks (docs/benchmarks.md).
+    With z the week's standardized drop √n·(μ0 − x̄)/s and δ = √n·d/σ the drop it is tuned
+    to (σ: the baseline's SD), a week adds δ·(z − δ/2): the log-likelihood ratio above.
+    Ratings are bounded and skewed: a single 1 among six ratings of 4-5 is a 2-σ week, and
+    such weeks, not lasting drops, made most of the false alarms on the bench's calm
+    networks (docs/benchmarks.md). Two guards, either or both:
+
+    - ``prior_weight`` (self-normalised): s² is the week's own variance shrunk towards the
+      baseline's, (w·σ² + (n−1)·s²_week) / (w + n − 1). A week pulled down by a few
+      outliers has a large own variance, so its z stays moderate, while a week where the
+      whole distribution moved keeps its z: the tail is lighter than the clip's without
+      capping what a real drop adds in a week.
+    - ``clip``: z bounded to ±(δ + clip), the former guard.
     """
-    sigma = math.sqrt(max(MIN_VARIANCE, baseline.variance))
+    sigma2 = max(MIN_VARIANCE, baseline.variance)
+    sigma = math.sqrt(sigma2)
     mean0 = baseline.mean
     increments = []
     for week in weeks:
@@ -63,8 +75,13 @@ def rating_cusum(
             continue
         root = math.sqrt(week.count)
         delta = root * shift / sigma
-        z = root * (mean0 - week.mean) / sigma
-        z = max(-delta - clip, min(delta + clip, z))
+        scale = sigma
+        if prior_weight is not None:
+            own = (week.count - 1) * week.variance
+            scale = math.sqrt((prior_weight * sigma2 + own) / (prior_weight + week.count - 1))
+        z = root * (mean0 - week.mean) / scale
+        if clip is not None:
+            z = max(-delta - clip, min(delta + clip, z))
         increments.append(delta * (z - delta / 2))
     return _run(increments)
 

@@ -8,7 +8,8 @@ that is not a success becomes an :class:`ApiError` carrying its status and reaso
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -16,6 +17,7 @@ import httpx
 
 from boucle_console.domain.actions import ActionView
 from boucle_console.domain.cases import CaseView
+from boucle_console.domain.meetings import MeetingView
 
 JSON = dict[str, Any]
 
@@ -43,6 +45,17 @@ class ActionsApi(Protocol):
     async def transition_action(
         self, token: str, network_id: str, action: ActionView, to: str, note: str | None
     ) -> ActionView: ...
+    async def problem_drafts(self, token: str, network_id: str) -> list[ActionView]: ...
+    async def update_action(
+        self, token: str, network_id: str, action: ActionView, changes: JSON
+    ) -> ActionView: ...
+    async def evaluate_action(
+        self, token: str, network_id: str, action: ActionView
+    ) -> ActionView: ...
+    async def create_action(self, token: str, network_id: str, body: JSON) -> ActionView: ...
+    async def meetings(self, token: str, network_id: str) -> list[MeetingView]: ...
+    async def meeting(self, token: str, network_id: str, meeting_id: str) -> MeetingView: ...
+    async def record_meeting(self, token: str, network_id: str, body: JSON) -> MeetingView: ...
     async def ready(self) -> bool: ...
 
 
@@ -133,6 +146,38 @@ class HttpActionsApi:
         body: JSON = {"to": to, "expected_revision": action.revision, "note": note or None}
         return ActionView.from_api(await self._call("POST", path, token, json=body))
 
+    async def problem_drafts(self, token: str, network_id: str) -> list[ActionView]:
+        """The actions drafted from problems (and what became of them)."""
+        listed = await self._all(f"{self._base(network_id)}/actions", token, source="degradation")
+        return [ActionView.from_api(a) for a in listed]
+
+    async def update_action(
+        self, token: str, network_id: str, action: ActionView, changes: JSON
+    ) -> ActionView:
+        path = f"{self._base(network_id)}/actions/{quote(action.action_id, safe='')}"
+        body: JSON = {"expected_revision": action.revision} | changes
+        return ActionView.from_api(await self._call("PATCH", path, token, json=body))
+
+    async def evaluate_action(self, token: str, network_id: str, action: ActionView) -> ActionView:
+        path = f"{self._base(network_id)}/actions/{quote(action.action_id, safe='')}/evaluation"
+        return ActionView.from_api(await self._call("POST", path, token))
+
+    async def create_action(self, token: str, network_id: str, body: JSON) -> ActionView:
+        path = f"{self._base(network_id)}/actions"
+        return ActionView.from_api(await self._call("POST", path, token, json=body))
+
+    async def meetings(self, token: str, network_id: str) -> list[MeetingView]:
+        listed = await self._all(f"{self._base(network_id)}/meetings", token)
+        return [MeetingView.from_api(m) for m in listed]
+
+    async def meeting(self, token: str, network_id: str, meeting_id: str) -> MeetingView:
+        path = f"{self._base(network_id)}/meetings/{quote(meeting_id, safe='')}"
+        return MeetingView.from_api(await self._call("GET", path, token))
+
+    async def record_meeting(self, token: str, network_id: str, body: JSON) -> MeetingView:
+        path = f"{self._base(network_id)}/meetings"
+        return MeetingView.from_api(await self._call("POST", path, token, json=body))
+
     async def ready(self) -> bool:
         try:
             return (await self._client.get("/health/live", timeout=1.5)).status_code == 200
@@ -140,21 +185,102 @@ class HttpActionsApi:
             return False
 
 
+class ReporterApi(Protocol):
+    """What the pages need of the reporter (a fake one serves the unit tests)."""
+
+    async def download(self, token: str, network_id: str, name: str) -> Download: ...
+    async def tracking_table_csv(self, token: str, network_id: str) -> bytes: ...
+    async def builds(self, token: str, network_id: str) -> list[BuildView]: ...
+    async def request_build(
+        self, token: str, network_id: str, *, start: date, end: date, language: str
+    ) -> BuildView: ...
+    async def ready(self) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Download:
+    """A file from the reporter, passed on to the browser as it came."""
+
+    content: bytes
+    media_type: str
+    filename: str
+
+
+@dataclass(frozen=True, slots=True)
+class BuildView:
+    """A dossier de preuves being built, or built (its zip then downloadable)."""
+
+    build_id: str
+    status: str  # queued, running, done, failed
+    start: str
+    end: str
+    sites: tuple[str, ...]
+    progress: float
+    requested_at: datetime
+    size: int | None
+    sha256: str | None
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> BuildView:
+        period = data.get("period") or {}
+        return cls(
+            build_id=data["build_id"],
+            status=data["status"],
+            start=str(period.get("from", "")),
+            end=str(period.get("to", "")),
+            sites=tuple(data.get("sites", ())),
+            progress=float(data.get("progress", 0.0)),
+            requested_at=datetime.fromisoformat(str(data["requested_at"])),
+            size=data.get("size"),
+            sha256=data.get("sha256"),
+        )
+
+
 class HttpReporterApi:
-    """The reporter over HTTP: its tracking table, streamed through to the browser."""
+    """The reporter over HTTP: the tracking table and the dossier, passed through."""
 
     def __init__(self, client: httpx.AsyncClient) -> None:
         self._client = client
 
-    async def tracking_table_csv(self, token: str, network_id: str) -> bytes:
-        path = f"/v1/networks/{quote(network_id, safe='')}/tracking-table.csv"
+    async def _request(self, method: str, path: str, token: str, **kwargs: Any) -> httpx.Response:
         try:
-            response = await self._client.get(path, headers={"authorization": f"Bearer {token}"})
+            response = await self._client.request(
+                method, path, headers={"authorization": f"Bearer {token}"}, **kwargs
+            )
         except httpx.HTTPError as exc:
             raise ApiError(503, f"the reporter did not answer ({type(exc).__name__})") from exc
         if response.status_code >= 400:
             raise ApiError(response.status_code, _detail(response))
-        return response.content
+        return response
+
+    @staticmethod
+    def _base(network_id: str) -> str:
+        return f"/v1/networks/{quote(network_id, safe='')}"
+
+    async def download(self, token: str, network_id: str, name: str) -> Download:
+        """``name``: ``tracking-table.csv``, ``tracking-table.xlsx`` or
+        ``builds/<id>/dossier.zip`` (the caller checks it is one of them)."""
+        response = await self._request("GET", f"{self._base(network_id)}/{name}", token)
+        media = response.headers.get("content-type", "application/octet-stream")
+        disposition = response.headers.get("content-disposition", "")
+        filename = (
+            disposition.split("filename=")[-1].strip('"; ') if "filename=" in disposition else ""
+        )
+        return Download(response.content, media, filename or name.rsplit("/", 1)[-1])
+
+    async def tracking_table_csv(self, token: str, network_id: str) -> bytes:
+        return (await self.download(token, network_id, "tracking-table.csv")).content
+
+    async def builds(self, token: str, network_id: str) -> list[BuildView]:
+        response = await self._request("GET", f"{self._base(network_id)}/builds", token)
+        return [BuildView.from_api(b) for b in response.json()]
+
+    async def request_build(
+        self, token: str, network_id: str, *, start: date, end: date, language: str
+    ) -> BuildView:
+        body = {"from": start.isoformat(), "to": end.isoformat(), "language": language}
+        response = await self._request("POST", f"{self._base(network_id)}/builds", token, json=body)
+        return BuildView.from_api(response.json())
 
     async def ready(self) -> bool:
         try:

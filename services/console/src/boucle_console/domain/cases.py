@@ -69,6 +69,7 @@ class CaseView:
     answer: str | None
     root_cause: str | None
     history: tuple[HistoryLine, ...] = field(default=())
+    source_ref: str | None = None  # the complaint's (hazard's…) id, as problems cite it
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> CaseView:
@@ -98,6 +99,7 @@ class CaseView:
                 )
                 for h in data.get("history", ())
             ),
+            source_ref=data.get("source_ref"),
         )
 
     @property

@@ -13,7 +13,6 @@ from starlette.responses import HTMLResponse
 
 from boucle_console import locale as words
 from boucle_console.adapters.api import utc_now
-from boucle_console.domain.cases import Urgency
 from boucle_console.oidc import User
 from boucle_console.session import csrf_token
 
@@ -74,7 +73,36 @@ class Renderer:
                 "left": left,
                 "hours": lambda value: words.hours(value, lang),
                 "days": lambda value: words.days(value, lang),
-                "Urgency": Urgency,
+                "number": lambda value, digits=2: words.number(value, digits, lang),
+                "percent": lambda share: words.percent(share, lang),
+                "metric": lambda code, value: words.metric_value(code, value, lang),
+                # a dimension by its name when the catalogue has one, else as it is coded
+                "dimension": lambda code: (
+                    t(f"dimension.{code}") if words.has_message(lang, f"dimension.{code}") else code
+                ),
+                **context,
+            },
+            status_code=status,
+        )
+
+    def public(
+        self,
+        request: Request,
+        template: str,
+        *,
+        lang: words.Locale,
+        status: int = 200,
+        **context: Any,
+    ) -> HTMLResponse:
+        """A page for anyone, signed in or not: the session is not touched, so no cookie is
+        set (no CSRF token, no flash); the language comes with the request."""
+        return self.templates.TemplateResponse(
+            request,
+            template,
+            {
+                "t": words.translator(lang),
+                "lang": lang,
+                "other_lang": "en" if lang == "fr" else "fr",
                 **context,
             },
             status_code=status,

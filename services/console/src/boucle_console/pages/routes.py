@@ -14,9 +14,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from boucle_console.adapters.api import ActionsApi, ApiError, HttpReporterApi, utc_now
-from boucle_console.domain.actions import by_status
+from boucle_console.adapters.api import ActionsApi, ApiError, ReporterApi, utc_now
+from boucle_console.domain.actions import (
+    by_status,
+    may_attach_evidence,
+    may_request_evaluation,
+    next_progress,
+)
 from boucle_console.domain.cases import Step, answer_transitions, inbox
+from boucle_console.domain.problems import problem_of
 from boucle_console.metrics import ConsoleMetrics
 from boucle_console.oidc import NotSignedInError, SignIn, User
 from boucle_console.pages.rendering import LANG_COOKIE, Renderer, flash
@@ -54,7 +60,7 @@ class Console:
 
     sign_in: SignIn
     actions: ActionsApi
-    reporter: HttpReporterApi
+    reporter: ReporterApi
     renderer: Renderer
     metrics: ConsoleMetrics
 
@@ -66,6 +72,15 @@ class Console:
         if not csrf_valid(request.session, token):
             self.metrics.refused.labels("csrf").inc()
             raise PageError(403, "error.csrf")
+
+
+def may_write(user: User, site_id: str | None) -> bool:
+    """Whether the APIs will let this person change something of ``site_id`` (None: the
+    whole network, the quality lead's and the direction's): the controls shown follow it."""
+    principal = user.principal
+    if principal.read_only or principal.role is Role.INTEGRATION:
+        return False
+    return principal.all_sites or (site_id is not None and site_id in principal.site_ids)
 
 
 async def signed_in(request: Request) -> User:
@@ -248,7 +263,18 @@ def _action_routes(router: APIRouter, console: Console) -> None:
         except ApiError as exc:
             raise api_error(exc) from exc
         may_validate = user.principal.may_validate and action.awaiting_validation
-        return renderer.page(request, "action.html", user, action=action, may_validate=may_validate)
+        return renderer.page(
+            request,
+            "action.html",
+            user,
+            action=action,
+            may_validate=may_validate,
+            progress=next_progress(action) if may_write(user, action.site_id) else (),
+            may_attach=may_attach_evidence(action) and may_write(user, action.site_id),
+            may_evaluate=user.principal.role is Role.QUALITY_LEAD
+            and may_request_evaluation(action),
+            problem=problem_of(action),
+        )
 
     async def decide(user: User, action_id: str, to: str, note: str | None) -> None:
         if not user.principal.may_validate:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
@@ -187,6 +188,8 @@ class MongoEvidenceLog:
                 continue
             erasable.append(doc["_id"])
             complaints += _complaint_ids(doc.get("body"))
+        # The cases of their complaints: staff notes and answers may name them in clear.
+        erasable += await self._case_entries(network_id, sorted(set(complaints)))
         if erasable:
             await self._entries.update_many(
                 {"_id": {"$in": erasable}},
@@ -197,6 +200,32 @@ class MongoEvidenceLog:
             )
             await self._count_erasure(network_id, now, SUBJECT_REQUEST, len(erasable))
         return SubjectErasure(len(erasable), version_1, tuple(sorted(set(complaints))))
+
+    async def _case_entries(self, network_id: str, complaint_ids: Sequence[str]) -> list[str]:
+        """Entries (v2, body present) of the cases opened for these complaints: found by
+        the complaint id in the opening's body, then by the case id in every case event."""
+        if not complaint_ids:
+            return []
+        cases_only = {"network_id": network_id, "type": {"$regex": CASE_TYPES}, "v": 2}
+        openings = self._entries.find(
+            {**cases_only, "body": {"$regex": _any_field("source_ref", complaint_ids)}},
+            {"body": 1},
+        )
+        case_ids = sorted(
+            {
+                case_id
+                async for doc in openings
+                if isinstance(
+                    case_id := (json.loads(doc["body"]).get("data") or {}).get("case_id"), str
+                )
+            }
+        )
+        if not case_ids:
+            return []
+        found = self._entries.find(
+            {**cases_only, "body": {"$regex": _any_field("case_id", case_ids)}}, {"_id": 1}
+        )
+        return [doc["_id"] async for doc in found]
 
     async def erase_expired(
         self,
@@ -253,6 +282,16 @@ class MongoEvidenceLog:
             async for d in cursor
         ]
         return sorted(found, key=lambda e: (e.day, e.reason))
+
+
+CASE_TYPES = r"^fr\.boucle\.cases\."
+
+
+def _any_field(name: str, values: Sequence[str]) -> str:
+    """A regex matching ``"name":"value"`` for any of ``values`` in a canonical JSON body."""
+    return "|".join(
+        re.escape(f"{json.dumps(name)}:{json.dumps(v, ensure_ascii=False)}") for v in values
+    )
 
 
 def _complaint_ids(body: object) -> list[str]:

@@ -13,6 +13,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from boucle_reporter.adapters import charts
 from boucle_reporter.domain.build_request import BuildRequest
 from boucle_reporter.domain.chain import ChainHead, Verification
+from boucle_reporter.domain.collection import rule_sentence
 from boucle_reporter.domain.figures import ReportFigures, SiteRisk
 from boucle_reporter.domain.i18n import (
     change_sentence,
@@ -23,11 +24,15 @@ from boucle_reporter.domain.i18n import (
     percent,
     translate,
 )
-from boucle_reporter.domain.read_model import ActionView, PackData
+from boucle_reporter.domain.read_model import ActionView, Names, PackData
 from boucle_reporter.domain.readiness import Gap
 from boucle_reporter.domain.retention import Erasure
+from boucle_reporter.domain.tracking import COLUMN_KEYS, DATE_COLUMNS, TrackingRow
+from boucle_reporter.domain.tracking import columns as tracking_columns
 
 MAX_DIFFICULTIES = 60
+# Columns of sentences, given room in the printed tracking table.
+WIDE_COLUMNS = frozenset({"observed", "analysis", "figures", "correction", "measure", "objective"})
 MAX_DASHBOARD_SITES = 100
 BOARD = (
     ("proposed", ("draft", "proposed")),
@@ -60,8 +65,11 @@ def moment(value: datetime, language: str) -> str:
     return translate(language, "doc.moment", day=day(value.date(), language), time=f"{value:%H:%M}")
 
 
-def _common(request: BuildRequest, generated_at: datetime) -> dict[str, Any]:
+def _common(
+    request: BuildRequest, generated_at: datetime, names: Names | None = None
+) -> dict[str, Any]:
     lang = request.language
+    names = names or Names()
 
     def t(key: str, **values: Any) -> str:
         return translate(lang, key, **values)
@@ -74,7 +82,9 @@ def _common(request: BuildRequest, generated_at: datetime) -> dict[str, Any]:
         "period": period_label(request),
         "period_from": request.start.isoformat(),
         "period_last_day": request.last_day.isoformat(),
-        "sites_label": ", ".join(request.sites) if request.sites else t("doc.all_sites"),
+        "sites_label": ", ".join(names.site(s) for s in request.sites)
+        if request.sites
+        else t("doc.all_sites"),
         "generated": moment(generated_at, lang),
         "generated_iso": generated_at.isoformat(),
         "pct": lambda v: percent(v, lang),
@@ -142,13 +152,19 @@ def report_html(
 ) -> str:
     template = _environment().get_template("report.html.j2")
     return template.render(
-        **_common(data.request, data.generated_at),
+        **_common(data.request, data.generated_at, data.names),
         figures=figures,
         totals=list(figures.totals.items()),
         charts=chart_images,
         difficulties=figures.difficulties[:MAX_DIFFICULTIES],
         more_difficulties=max(0, len(figures.difficulties) - MAX_DIFFICULTIES),
         gaps=gaps,
+        plan=data.collection.plan,
+        plan_rules=[
+            rule_sentence(rule, data.request.language, data.names.programme)
+            for rule in (data.collection.plan.rules if data.collection.plan else ())
+        ],
+        plan_versions=data.collection.versions,
     )
 
 
@@ -173,7 +189,7 @@ def index_html(
 
     template = _environment().get_template("index.html.j2")
     return template.render(
-        **_common(data.request, data.generated_at),
+        **_common(data.request, data.generated_at, data.names),
         index=index,
         head=head,
         verification=verification,
@@ -181,6 +197,28 @@ def index_html(
         signed=signed if signed and signed.get("signature") else None,
         erasures=[(e, cause(e.reason)) for e in erasures],
         erased_total=sum(e.entries for e in erasures),
+    )
+
+
+def tracking_html(data: PackData, rows: Sequence[TrackingRow]) -> str:
+    """The tracking table for people (and its PDF): dates for the locale, one row per
+    measure, complaint, meeting and month analysed."""
+    lang = data.request.language
+
+    def shown(value: object) -> str:
+        if isinstance(value, date):
+            return day(value, lang)
+        return "" if value is None else str(value)
+
+    template = _environment().get_template("tracking.html.j2")
+    return template.render(
+        **_common(data.request, data.generated_at, data.names),
+        columns=tracking_columns(lang),
+        classes=[
+            "date" if key in DATE_COLUMNS else "wide" if key in WIDE_COLUMNS else ""
+            for key in COLUMN_KEYS
+        ],
+        rows=[[shown(v) for v in row.values()] for row in rows],
     )
 
 
@@ -209,7 +247,9 @@ def dashboard_html(
     ]
     template = _environment().get_template("dashboard.html.j2")
     return template.render(
-        **_common(data.request, data.generated_at),
+        **_common(data.request, data.generated_at, data.names),
+        site=data.names.site,
+        person=data.names.person,
         figures=figures,
         risks=risks[:MAX_DASHBOARD_SITES],
         more_sites=max(0, len(risks) - MAX_DASHBOARD_SITES),

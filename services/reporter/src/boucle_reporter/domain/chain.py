@@ -31,8 +31,9 @@ from typing import Any
 GENESIS = "0" * 64
 CURRENT_VERSION = 2
 # Fields of an event's data naming a data subject by pseudonym (contracts: feedback,
-# training, incidents): indexed on the entry at append time, so erasure is a query.
-SUBJECT_FIELDS = ("respondent_ref", "learner_ref", "complainant_ref")
+# training, incidents; privacy: the erasure request itself, erased with the rest): indexed
+# on the entry at append time, so erasure is a query.
+SUBJECT_FIELDS = ("respondent_ref", "learner_ref", "complainant_ref", "subject_ref")
 
 
 def canonical_json(document: Any) -> str:

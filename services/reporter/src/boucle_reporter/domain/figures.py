@@ -94,6 +94,19 @@ def merged_counts(site_months: list[SiteMonth]) -> SiteMonth:
     return merged
 
 
+def response_rates(data: PackData, counts: SiteMonth) -> list[RoleRate]:
+    """Answered ÷ asked per stakeholder type where the surveys service says who was asked;
+    elsewhere the respondents only, the rate unknown (enrolments are not solicitations)."""
+    rates = []
+    for role in RespondentRole:
+        asked = data.collection.by_role.get(role.value)
+        if asked is not None and asked.asked:
+            rates.append(RoleRate(role.value, asked.answered, asked.asked))
+        else:
+            rates.append(RoleRate(role.value, counts.responses_by_role.get(role.value, 0)))
+    return rates
+
+
 def report_figures(data: PackData, today: date) -> ReportFigures:
     counts = merged_counts(data.site_months)
     complaint_categories: Counter[str] = Counter()
@@ -117,12 +130,7 @@ def report_figures(data: PackData, today: date) -> ReportFigures:
             )
             for a in actions
         ],
-        # No event says how many people were solicited (enrolments are not solicitations):
-        # every rate is unknown until the collector or a TMS feed reports them.
-        response_rates=[
-            RoleRate(role.value, counts.responses_by_role.get(role.value, 0))
-            for role in RespondentRole
-        ],
+        response_rates=response_rates(data, counts),
         complaints_by_category=complaint_categories,
         dropouts_by_reason=Counter(counts.dropouts_by_reason),
         actions_by_status=Counter(a.stage for a in actions),

@@ -10,17 +10,15 @@ Numbers, percentages and dates are formatted by Babel for the language's locale.
 from __future__ import annotations
 
 import gettext
-import io
 from collections.abc import Sequence
 from datetime import date
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
+
+from boucle_runtime.i18n import Catalogues
 
 DOMAIN = "boucle_reporter"
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
@@ -32,19 +30,15 @@ def _language(language: str) -> str:
     return language if language in LANGUAGES else "fr"
 
 
+CATALOGUES = Catalogues(LOCALE_DIR, DOMAIN)
+
+
 def catalogue_path(language: str) -> Path:
-    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    return CATALOGUES.path(language)
 
 
-@cache
 def _catalogue(language: str) -> tuple[gettext.GNUTranslations, frozenset[str]]:
-    with catalogue_path(language).open("rb") as source:
-        catalog = read_po(source, locale=LOCALES[language], domain=DOMAIN)
-    compiled = io.BytesIO()
-    write_mo(compiled, catalog)
-    compiled.seek(0)
-    ids = frozenset(str(m.id) for m in catalog if m.id and m.string)
-    return gettext.GNUTranslations(compiled), ids
+    return CATALOGUES.compiled(language)
 
 
 def message_ids(language: str) -> frozenset[str]:
@@ -108,6 +102,14 @@ def day(value: date | None, language: str) -> str:
 def long_day(value: date, language: str) -> str:
     """A date in words (``2 décembre 2026``)."""
     return format_date(value, format="long", locale=LOCALES[_language(language)])
+
+
+def metric_value(language: str, metric: str, value: float) -> str:
+    """A metric's value: rates as percentages, complaints per 100 learners and the others
+    with two decimals."""
+    if metric.endswith("_rate") and metric != "complaint_rate":
+        return percent(value, language)
+    return decimal(value, language, 2)
 
 
 def change_sentence(

@@ -23,7 +23,14 @@ COLLECTIONS = (
     "actions",
     "degradations",
     "problems",
+    "meetings",
+    "names",
+    "solicitations",
+    "collection_plans",
 )
+# Read for the whole network whatever the sites of a build (names; network meetings; the
+# collection plan; solicitations, as yearly ones belong to no site).
+NETWORK_COLLECTIONS = frozenset({"names", "meetings", "collection_plans", "solicitations"})
 
 UNFINISHED = ("queued", "running")
 

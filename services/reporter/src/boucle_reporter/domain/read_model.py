@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 
 from boucle_contracts.metrics.v1 import DimensionFigures
 from boucle_reporter.domain.build_request import BuildRequest
+from boucle_reporter.domain.collection import Collection
 
 
 def month_of(moment: datetime | date) -> str:
@@ -19,6 +20,79 @@ def month_of(moment: datetime | date) -> str:
     if isinstance(moment, datetime):
         moment = moment.astimezone(UTC)
     return f"{moment.year:04d}-{moment.month:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    name: str
+    title: str | None = None
+    role: str | None = None
+
+
+@dataclass(slots=True)
+class Names:
+    """What the network calls its sites, programmes and people (its referential); an id
+    with no name known reads as itself."""
+
+    sites: dict[str, str] = field(default_factory=dict)
+    programmes: dict[str, str] = field(default_factory=dict)
+    people: dict[str, Person] = field(default_factory=dict)
+
+    def site(self, site_id: str | None) -> str:
+        return self.sites.get(site_id, site_id) if site_id else ""
+
+    def programme(self, programme_id: str) -> str:
+        return self.programmes.get(programme_id, programme_id)
+
+    def person(self, person_id: str | None, role_words: str = "") -> str:
+        """``Claire Martin (Responsable qualité)``: the name, and the title (else the role
+        in words) of the person; the id when the referential does not name them."""
+        if not person_id:
+            return ""
+        known = self.people.get(person_id)
+        if known is None:
+            return person_id
+        what = known.title or role_words
+        return f"{known.name} ({what})" if what else known.name
+
+
+@dataclass(frozen=True, slots=True)
+class Kpi:
+    """An action's indicator of success: the metric (on a dimension) from baseline to target."""
+
+    metric: str
+    target: float
+    dimension: str | None = None
+    baseline: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    """An evaluation's figures: the KPI before and after, with their sample sizes."""
+
+    metric: str
+    before: float
+    before_n: int
+    after: float
+    after_n: int
+    p_value: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    who: str
+    when: datetime
+    how: str
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingView:
+    meeting_id: str
+    site_id: str | None
+    held_at: datetime
+    title: str
+    decisions: tuple[str, ...] = ()
+    attendees: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +115,18 @@ class ActionView:
     outcome: str | None = None
     evaluated_at: datetime | None = None
     evaluation: str = ""
+    # what people wrote, and links (contracts 1.1): empty from older producers
+    measures: tuple[str, ...] = ()
+    objective: str = ""
+    root_cause_analysis: str = ""  # written by a person (``analysis`` may be generated)
+    figures: str = ""  # generated: the degradations' figures in words
+    target: Kpi | None = None
+    validated_by: str | None = None
+    validated_at: datetime | None = None
+    stakeholders: tuple[Notice, ...] = ()
+    case_ids: tuple[str, ...] = ()
+    meeting_id: str | None = None
+    effect: Effect | None = None
 
     @property
     def finished(self) -> bool:
@@ -55,6 +141,16 @@ class ActionView:
     @property
     def open(self) -> bool:
         return self.status not in {"done", "effective", "not_effective", "cancelled"}
+
+    @property
+    def validation_current(self) -> bool:
+        """Whether the plan as it stands was validated (a re-worked plan is validated
+        again: back to a proposal or re-opened, the earlier validation no longer holds)."""
+        return self.validated_at is not None and self.status not in {
+            "draft",
+            "proposed",
+            "reopened",
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +207,8 @@ class DegradationView:
     current: float
     resolved_at: datetime | None = None
     themes: tuple[str, ...] = ()
+    baseline_n: int | None = None
+    current_n: int | None = None
 
     @property
     def open(self) -> bool:
@@ -167,6 +265,12 @@ class PackData:
     incidents: list[IncidentView] = field(default_factory=list)
     degradations: list[DegradationView] = field(default_factory=list)
     analyses: list[AnalysisView] = field(default_factory=list)
+    meetings: list[MeetingView] = field(default_factory=list)
+    names: Names = field(default_factory=Names)
     site_months: list[SiteMonth] = field(default_factory=list)
     # Last month with a funder's response per site, over the 12 months before the period's end.
     last_funder_feedback: dict[str, str] = field(default_factory=dict)
+    # Degradations grouped by cause: every degradation ever in each problem.
+    problem_groups: list[frozenset[str]] = field(default_factory=list)
+    # The collection plan and who was asked (indicator 30), from the surveys service.
+    collection: Collection = field(default_factory=Collection)

@@ -11,15 +11,22 @@ from typing import Any
 
 from boucle_contracts.metrics.v1 import DimensionFigures
 from boucle_reporter.domain.build_request import BuildRequest
-from boucle_reporter.domain.i18n import change_sentence, themes_sentence
+from boucle_reporter.domain.collection import collection_of
+from boucle_reporter.domain.i18n import change_sentence, themes_sentence, translate
 from boucle_reporter.domain.read_model import (
     ActionView,
     AnalysisView,
     CaseView,
     ComplaintView,
     DegradationView,
+    Effect,
     IncidentView,
+    Kpi,
+    MeetingView,
+    Names,
+    Notice,
     PackData,
+    Person,
     SiteMonth,
     month_of,
 )
@@ -97,12 +104,60 @@ def case_view(doc: Document) -> CaseView | None:
     )
 
 
-def action_view(doc: Document, analysis: str = "") -> ActionView | None:
+def _kpi(doc: Document) -> Kpi | None:
+    kpi = doc.get("kpi_target")
+    if not isinstance(kpi, dict) or kpi.get("target") is None:
+        return None
+    return Kpi(
+        metric=kpi["metric"],
+        target=float(kpi["target"]),
+        dimension=kpi.get("dimension"),
+        baseline=float(kpi["baseline"]) if kpi.get("baseline") is not None else None,
+    )
+
+
+def _effect(doc: Document) -> Effect | None:
+    figures = doc.get("evaluation_figures")
+    if not isinstance(figures, dict):
+        return None
+    return Effect(
+        metric=figures["metric"],
+        before=float(figures["before"]),
+        before_n=int(figures["before_n"]),
+        after=float(figures["after"]),
+        after_n=int(figures["after_n"]),
+        p_value=figures.get("p_value"),
+    )
+
+
+def _notices(doc: Document) -> tuple[Notice, ...]:
+    notices = []
+    for notice in doc.get("stakeholders_informed") or ():
+        when = _utc(notice.get("when")) or _utc_text(notice.get("when"))
+        if when is not None:
+            notices.append(Notice(notice.get("who", ""), when, notice.get("how", "")))
+    return tuple(notices)
+
+
+def _utc_text(value: Any) -> datetime | None:
+    """A moment stored as ISO 8601 text (a nested JSON field)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return _utc(datetime.fromisoformat(value))
+    except ValueError:
+        return None
+
+
+def action_view(doc: Document, analysis: str = "", figures: str = "") -> ActionView | None:
+    """``analysis``: what a person wrote about its causes when the action itself says
+    nothing (its cases' root causes); ``figures``: the generated ones (degradations)."""
     created = _utc(doc.get("created_at"))
     if created is None:
         return None
     at = doc.get("at", {})
     finished = [t for s in FINISHED if (t := _utc(at.get(s))) is not None]
+    written = doc.get("root_cause_analysis") or ""
     return ActionView(
         action_id=doc["action_id"],
         site_id=doc.get("site_id"),
@@ -116,13 +171,54 @@ def action_view(doc: Document, analysis: str = "") -> ActionView | None:
         owner=doc.get("owner"),
         due_date=_date(doc.get("due_date")),
         started_at=_utc(at.get("in_progress")),
-        finished_at=min(finished) if finished else None,
-        analysis=analysis or doc.get("root_cause_analysis") or doc.get("kpi", ""),
+        # the latest "done" (a re-opened action done again ends then), else its result
+        finished_at=_utc(at.get("done")) or (min(finished) if finished else None),
+        analysis=written or analysis,
         kpi=doc.get("kpi", ""),
         outcome=doc.get("outcome"),
         evaluated_at=_utc(doc.get("evaluated_at")),
         evaluation=doc.get("evaluation", ""),
+        measures=tuple(doc.get("measures") or ()),
+        objective=doc.get("objective") or "",
+        root_cause_analysis=written,
+        figures=figures,
+        target=_kpi(doc),
+        validated_by=doc.get("validated_by"),
+        validated_at=_utc(doc.get("validated_at")),
+        stakeholders=_notices(doc),
+        case_ids=tuple(doc.get("case_ids") or ()),
+        meeting_id=doc.get("meeting_id"),
+        effect=_effect(doc),
     )
+
+
+def meeting_view(doc: Document) -> MeetingView | None:
+    held = _utc(doc.get("held_at"))
+    if held is None:
+        return None
+    return MeetingView(
+        meeting_id=doc["meeting_id"],
+        site_id=doc.get("site_id"),
+        held_at=held,
+        title=doc.get("title", ""),
+        decisions=tuple(doc.get("decisions") or ()),
+        attendees=tuple(doc.get("attendees") or ()),
+    )
+
+
+def names_of(docs: Iterable[Document]) -> Names:
+    names = Names()
+    for doc in docs:
+        kind, ident, name = doc.get("kind"), doc.get("id"), doc.get("name")
+        if not ident or not name:
+            continue
+        if kind == "site":
+            names.sites[ident] = name
+        elif kind == "programme":
+            names.programmes[ident] = name
+        elif kind == "person":
+            names.people[ident] = Person(name, doc.get("title"), doc.get("role"))
+    return names
 
 
 def degradation_view(doc: Document) -> DegradationView | None:
@@ -140,6 +236,8 @@ def degradation_view(doc: Document) -> DegradationView | None:
         current=float(doc.get("current", 0.0)),
         resolved_at=_utc(doc.get("resolved_at")),
         themes=tuple(doc.get("themes", ())),
+        baseline_n=doc.get("baseline_n"),
+        current_n=doc.get("current_n"),
     )
 
 
@@ -153,6 +251,9 @@ def _described(degradation: DegradationView, language: str) -> str:
     2,40 ; thèmes des commentaires : plateforme"."""
     d = degradation
     sentence = change_sentence(language, d.metric, d.dimension, d.baseline, d.current)
+    if d.baseline_n is not None and d.current_n is not None:
+        samples = translate(language, "track.samples", before=d.baseline_n, after=d.current_n)
+        sentence = f"{sentence} ({samples})"
     themes = themes_sentence(language, d.themes)
     return f"{sentence} ; {themes}" if themes else sentence
 
@@ -169,14 +270,23 @@ def assemble(
     cases: Iterable[Document],
     actions: Iterable[Document],
     degradations: Iterable[Document],
-    problems: Iterable[Document] = (),  # read, not rendered in the dossier views yet
+    problems: Iterable[Document] = (),  # grouping only: not rendered in the views yet
+    meetings: Iterable[Document] = (),
+    names: Iterable[Document] = (),
+    solicitations: Iterable[Document] = (),
+    collection_plans: Iterable[Document] = (),
 ) -> PackData:
     """The build's data: documents of the network, cut to the request's sites and period.
 
     Streams the documents once each; only per-site-month aggregates are kept, never
     individual responses.
     """
-    data = PackData(request=request, generated_at=now)
+    data = PackData(request=request, generated_at=now, names=names_of(names))
+    data.collection = collection_of(request, solicitations, collection_plans)
+    data.problem_groups = [
+        frozenset(doc.get("all_degradation_ids") or doc.get("degradation_ids") or ())
+        for doc in problems
+    ]
     known = {doc["site_id"] for doc in sites if doc.get("site_id")}
     data.sites = sorted(set(request.sites) if request.sites else known)
     in_scope = request.covers_site
@@ -203,7 +313,11 @@ def assemble(
             current.merge(site_month(doc))
     data.site_months = list(merged.values())
     case_views = [v for doc in cases if in_scope(doc.get("site_id")) and (v := case_view(doc))]
-    root_causes = {a: c.root_cause for c in case_views if c.root_cause for a in c.action_ids}
+    root_causes: dict[str, list[str]] = {}
+    for case in case_views:
+        for action_id in case.action_ids if case.root_cause else ():
+            root_causes.setdefault(action_id, []).append(case.root_cause)
+    cause_of = {c.case_id: c.root_cause for c in case_views if c.root_cause}
     data.cases = [c for c in case_views if _active(request, c.opened_at, c.closed_at)]
     data.complaints = [
         ComplaintView(
@@ -245,12 +359,25 @@ def assemble(
         if not in_scope(doc.get("site_id")):
             continue
         refs = doc.get("source_refs", ())
-        analysis = root_causes.get(doc.get("action_id", "")) or next(
-            (described[r] for r in refs if r in described), ""
-        )
-        view = action_view(doc, analysis)
+        causes = [
+            *root_causes.get(doc.get("action_id", ""), ()),
+            *(cause_of[c] for c in doc.get("case_ids") or () if c in cause_of),
+        ]
+        analysis = " ; ".join(dict.fromkeys(causes))
+        figures = " ; ".join(dict.fromkeys(described[r] for r in refs if r in described))
+        view = action_view(doc, analysis, figures)
         if view and _active(request, view.created_at, view.finished_at):
             data.actions.append(view)
     data.actions.sort(key=lambda a: (a.created_at, a.action_id))
+    data.meetings = sorted(
+        (
+            m
+            for doc in meetings
+            if (m := meeting_view(doc)) is not None
+            and (m.site_id is None or in_scope(m.site_id))
+            and m.held_at.date() < request.end
+        ),
+        key=lambda m: (m.held_at, m.meeting_id),
+    )
     data.cases.sort(key=lambda c: (c.opened_at, c.case_id))
     return data

@@ -28,6 +28,8 @@ def degradation_detected(event: DegradationDetectedV1, _seq: int) -> list[Write]
                 "detected_at": degradation.detected_at,
                 "baseline": degradation.baseline.value,
                 "current": degradation.current.value,
+                "baseline_n": degradation.baseline.sample_size,
+                "current_n": degradation.current.sample_size,
                 "themes": [t.theme for t in degradation.themes],
             },
         )

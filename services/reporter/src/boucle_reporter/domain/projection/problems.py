@@ -56,6 +56,9 @@ def _state(event: AnyEvent, problem: ProblemState, seq: int) -> Write:
             "hazard_ids": list(problem.hazard_ids),
             "emerging_terms": list(problem.emerging_terms),
         },
+        # Every degradation ever grouped in it (the state lists the open ones only): an
+        # action taken for the problem addresses those that joined later too.
+        members={"all_degradation_ids": tuple(problem.degradation_ids)},
         newer_than=("seq", seq),
     )
 

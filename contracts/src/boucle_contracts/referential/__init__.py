@@ -1,0 +1,1 @@
+"""Referential family: the names of a network's sites, programmes and people."""

@@ -1,0 +1,1 @@
+"""Solicitations family: the collection plan in force, and who was asked what."""
