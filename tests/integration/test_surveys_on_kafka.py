@@ -24,22 +24,11 @@ from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 
 from boucle_contracts import kafka as wire
-from boucle_contracts.common import RespondentRole, TrainingRef
-from boucle_contracts.feedback.v1 import (
-    ScaleAnswer,
-    SurveyKind,
-    SurveyResponseSubmitted,
-    SurveyResponseSubmittedV1,
-)
+from boucle_contracts.feedback.v1 import SurveyResponseSubmittedV1
 from boucle_contracts.registry import AnyEvent, decode_event
 from boucle_contracts.solicitations.v1 import TOPIC as SOLICITATIONS_TOPIC
 from boucle_contracts.solicitations.v1 import CollectionRule
-from boucle_contracts.training.v1 import (
-    EnrolmentRecorded,
-    EnrolmentRecordedV1,
-    SessionCompleted,
-    SessionCompletedV1,
-)
+from boucle_contracts.training.v1 import EnrolmentRecordedV1, SessionCompletedV1
 from boucle_surveys.adapters.contacts import EncryptedContacts
 from boucle_surveys.adapters.mongo import (
     MongoDeliveries,
@@ -58,14 +47,13 @@ from boucle_surveys.metrics import SurveysMetrics
 from boucle_surveys.relay import Relay
 from boucle_surveys.settings import SurveysSettings
 from tests.unit.surveys.fakes import MemorySink
+from tests.unit.surveys.surveys_support import enrolment_event, response_event, session_event
 from tools.localstack import LocalIssuer
 
 pytestmark = pytest.mark.integration
 T = TypeVar("T")
 NET = "net-sondages"
-SITE = "site-lyon"
 ISSUER = LocalIssuer()
-TRAINING = TrainingRef(programme_id="prog-gp", session_id="sess-1")
 RULE: dict[str, Any] = {
     "rule_id": "chaud-stagiaires",
     "label": "Enquête à chaud des stagiaires",
@@ -121,57 +109,15 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], what: str, second
 
 
 def enrolment(learner: str, at: datetime) -> EnrolmentRecordedV1:
-    return EnrolmentRecordedV1.create(
-        data=EnrolmentRecorded(
-            enrolment_id=f"enr-{learner}", learner_ref=learner, enrolled_at=at, training=TRAINING
-        ),
-        network_id=NET,
-        site_id=SITE,
-        source="/test/tms",
-    )
+    return enrolment_event(learner, at, network=NET)
 
 
 def session_end(learners: int, at: datetime) -> SessionCompletedV1:
-    return SessionCompletedV1.create(
-        data=SessionCompleted(
-            session_id="sess-1",
-            programme_id="prog-gp",
-            completed_at=at,
-            learners_enrolled=learners,
-            learners_completed=learners,
-        ),
-        network_id=NET,
-        site_id=SITE,
-        source="/test/tms",
-    )
+    return session_event(learners, at, network=NET)
 
 
 def response(learner: str, at: datetime) -> SurveyResponseSubmittedV1:
-    return SurveyResponseSubmittedV1.create(
-        data=SurveyResponseSubmitted(
-            response_id=f"tally:{learner}",
-            survey_id="form-chaud",
-            survey_kind=SurveyKind.HOT,
-            respondent_role=RespondentRole.LEARNER,
-            respondent_ref=learner,
-            submitted_at=at,
-            channel="tally",
-            training=TRAINING,
-            answers=(
-                ScaleAnswer(
-                    type="scale",
-                    question_id="q1",
-                    dimension="overall",
-                    value=4,
-                    scale_min=1,
-                    scale_max=5,
-                ),
-            ),
-        ),
-        network_id=NET,
-        site_id=SITE,
-        source="/test/tally",
-    )
+    return response_event(learner, f"tally:{learner}", at, network=NET)
 
 
 @pytest.fixture

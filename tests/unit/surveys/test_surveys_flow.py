@@ -8,21 +8,10 @@ from datetime import datetime, timedelta
 import pytest
 from prometheus_client import CollectorRegistry
 
-from boucle_contracts.common import RespondentRole, TrainingRef
-from boucle_contracts.feedback.v1 import (
-    ScaleAnswer,
-    SurveyKind,
-    SurveyResponseSubmitted,
-    SurveyResponseSubmittedV1,
-)
 from boucle_contracts.training.v1 import (
     DropoutReason,
     DropoutRecorded,
     DropoutRecordedV1,
-    EnrolmentRecorded,
-    EnrolmentRecordedV1,
-    SessionCompleted,
-    SessionCompletedV1,
 )
 from boucle_surveys.dispatch import Dispatcher
 from boucle_surveys.domain.ports import Contact
@@ -40,11 +29,19 @@ from tests.unit.surveys.fakes import (
     MemorySink,
     MemorySolicitations,
 )
-from tests.unit.surveys.surveys_support import NETWORK, NOW, plan, rule
+from tests.unit.surveys.surveys_support import (
+    NETWORK,
+    NOW,
+    SITE,
+    enrolment_event,
+    plan,
+    response_event,
+    rule,
+    session_event,
+    training,
+)
 
 pytestmark = pytest.mark.unit
-SITE = "site-lyon"
-TRAINING = TrainingRef(programme_id="prog-gp", session_id="sess-1")
 
 
 class World:
@@ -94,63 +91,11 @@ class World:
 
     async def session_of(self, learners: int) -> None:
         for i in range(learners):
-            await self.intake.on_enrolment(
-                EnrolmentRecordedV1.create(
-                    data=EnrolmentRecorded(
-                        enrolment_id=f"enr-{i}",
-                        learner_ref=f"l{i}",
-                        enrolled_at=NOW - timedelta(days=20),
-                        training=TRAINING,
-                    ),
-                    network_id=NETWORK,
-                    site_id=SITE,
-                    source="/test",
-                )
-            )
-        await self.intake.on_session(
-            SessionCompletedV1.create(
-                data=SessionCompleted(
-                    session_id="sess-1",
-                    programme_id="prog-gp",
-                    completed_at=NOW,
-                    learners_enrolled=learners,
-                    learners_completed=learners,
-                ),
-                network_id=NETWORK,
-                site_id=SITE,
-                source="/test",
-            )
-        )
+            await self.intake.on_enrolment(enrolment_event(f"l{i}", NOW - timedelta(days=20)))
+        await self.intake.on_session(session_event(learners, NOW))
 
     async def answer(self, respondent: str | None, response_id: str, at: datetime) -> None:
-        await self.intake.on_response(
-            SurveyResponseSubmittedV1.create(
-                data=SurveyResponseSubmitted(
-                    response_id=response_id,
-                    survey_id="form-chaud",
-                    survey_kind=SurveyKind.HOT,
-                    respondent_role=RespondentRole.LEARNER,
-                    respondent_ref=respondent,
-                    anonymous=respondent is None,
-                    submitted_at=at,
-                    channel="tally",
-                    training=TRAINING,
-                    answers=(
-                        ScaleAnswer(
-                            type="scale",
-                            question_id="q1",
-                            dimension="overall",
-                            value=4,
-                            scale_min=1,
-                            scale_max=5,
-                        ),
-                    ),
-                ),
-                network_id=NETWORK,
-                site_id=SITE,
-                source="/test",
-            )
-        )
+        await self.intake.on_response(response_event(respondent, response_id, at))
 
     def types(self) -> list[str]:
         return [e.type.split(".")[-2] for e in self.sink.events]
@@ -226,16 +171,8 @@ async def test_a_dropout_before_the_end_is_not_asked_at_the_end_of_the_session()
     await world.session_of(0)
     for i in range(2):
         await world.intake.on_enrolment(
-            EnrolmentRecordedV1.create(
-                data=EnrolmentRecorded(
-                    enrolment_id=f"enr-x{i}",
-                    learner_ref=f"l{i}",
-                    enrolled_at=NOW - timedelta(days=20),
-                    training=TrainingRef(programme_id="prog-gp", session_id="sess-2"),
-                ),
-                network_id=NETWORK,
-                site_id=SITE,
-                source="/test",
+            enrolment_event(
+                f"l{i}", NOW - timedelta(days=20), session_id="sess-2", enrolment_id=f"enr-x{i}"
             )
         )
     await world.intake.on_dropout(
@@ -245,25 +182,12 @@ async def test_a_dropout_before_the_end_is_not_asked_at_the_end_of_the_session()
                 learner_ref="l1",
                 dropped_at=NOW - timedelta(days=3),
                 reason=DropoutReason.PERSONAL,
-                training=TrainingRef(programme_id="prog-gp", session_id="sess-2"),
+                training=training("sess-2"),
             ),
             network_id=NETWORK,
             site_id=SITE,
             source="/test",
         )
     )
-    await world.intake.on_session(
-        SessionCompletedV1.create(
-            data=SessionCompleted(
-                session_id="sess-2",
-                programme_id="prog-gp",
-                completed_at=NOW,
-                learners_enrolled=2,
-                learners_completed=1,
-            ),
-            network_id=NETWORK,
-            site_id=SITE,
-            source="/test",
-        )
-    )
+    await world.intake.on_session(session_event(2, NOW, session_id="sess-2", completed=1))
     assert [s.respondent_ref for s in world.store.items.values()] == ["l0"]

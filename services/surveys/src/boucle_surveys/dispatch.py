@@ -16,8 +16,9 @@ from boucle_contracts.solicitations.v1 import ClosingReason, CollectionRule
 from boucle_runtime.logging import get_logger
 from boucle_surveys import events
 from boucle_surveys.domain.links import personal_link
-from boucle_surveys.domain.mail import Names, compose
+from boucle_surveys.domain.mail import Mail, Names, compose
 from boucle_surveys.domain.ports import (
+    Contact,
     ContactBook,
     Deliveries,
     Mailer,
@@ -98,20 +99,7 @@ class Dispatcher:
         key = f"{solicitation.solicitation_id}:{label}"
         if await self._deliveries.claim(key, now):
             try:
-                await self._mailer.send(
-                    compose(
-                        solicitation,
-                        step=label,
-                        to=contact.address,
-                        link=await self._link(solicitation),
-                        opt_out_link=self._opt_out_link(
-                            solicitation.network_id, solicitation.respondent_ref
-                        ),
-                        names=await self._names_of(solicitation),
-                        language=contact.language,
-                        sender_domain=self._sender_domain,
-                    )
-                )
+                await self._mailer.send(await self._mail(solicitation, label, contact))
             except MailError:
                 await self._deliveries.release(key)
                 self._metrics.mails.labels(step.kind.value, "failed").inc()
@@ -137,11 +125,20 @@ class Dispatcher:
         await self._store.save(closed, [events.encoded(events.expired(closed, now))])
         self._metrics.closed.labels(reason.value).inc()
 
-    async def _link(self, solicitation: Solicitation) -> str:
+    async def _mail(self, solicitation: Solicitation, label: str, contact: Contact) -> Mail:
         rule = await self._rule(solicitation)
         if rule is None:
             raise MailError(f"rule {solicitation.rule_id} not found")
-        return personal_link(rule.form_url, rule.platform, solicitation)
+        return compose(
+            solicitation,
+            step=label,
+            to=contact.address,
+            link=personal_link(rule.form_url, rule.platform, solicitation),
+            opt_out_link=self._opt_out_link(solicitation.network_id, solicitation.respondent_ref),
+            names=await self._names_of(solicitation, rule),
+            language=contact.language,
+            sender_domain=self._sender_domain,
+        )
 
     async def _rule(self, solicitation: Solicitation) -> CollectionRule | None:
         for plan in await self._plans.versions(solicitation.network_id):
@@ -149,13 +146,12 @@ class Dispatcher:
                 return next((r for r in plan.rules if r.rule_id == solicitation.rule_id), None)
         return None
 
-    async def _names_of(self, solicitation: Solicitation) -> Names:
+    async def _names_of(self, solicitation: Solicitation, rule: CollectionRule) -> Names:
         network = solicitation.network_id
-        rule = await self._rule(solicitation)
         programme = solicitation.training.programme_id
         site = solicitation.site_id
         return Names(
-            survey=rule.label if rule is not None else solicitation.survey_id,
+            survey=rule.label,
             programme=programme and await self._names.name_of(network, "programme", programme),
             site=site and await self._names.name_of(network, "site", site),
         )

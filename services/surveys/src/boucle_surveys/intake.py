@@ -90,11 +90,6 @@ class Intake:
         occasion = dropout_occasion(enrolment, data.dropped_at)
         return await self._plan(event.network_id, CollectionTrigger.DROPOUT, occasion)
 
-    async def plan_occasion(
-        self, network_id: str, trigger: CollectionTrigger, occasion: Occasion
-    ) -> list[Solicitation]:
-        return await self._plan(network_id, trigger, occasion)
-
     async def _plan(
         self, network_id: str, trigger: CollectionTrigger, occasion: Occasion
     ) -> list[Solicitation]:
